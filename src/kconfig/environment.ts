@@ -1,0 +1,103 @@
+/**
+ * The environment the kernel's top Makefile gives scripts/kconfig/conf, so that the macro
+ * language's `$(shell,...)` probes and `$(VAR)` environment references see what they would
+ * see under `make ARCH=... CROSS_COMPILE=...` (Makefile: "export ... CC LD ..."; the variables
+ * are the 13 that Linux 6.1's auto.conf.cmd records for arm64).
+ */
+import { execFileSync } from 'node:child_process';
+
+/** Options describing the build the configuration is for. */
+export interface KconfigEnvOptions {
+  /** Kernel source tree (absolute); becomes `srctree`. */
+  srctree: string;
+  /** ARCH as given to make, e.g. "arm64", "x86_64". */
+  arch: string;
+  /** CROSS_COMPILE prefix, e.g. "aarch64-linux-gnu-"; "" for a native build. */
+  crossCompile: string;
+  /** KERNELVERSION, e.g. "6.1.192" (see {@link kernelVersionOf}). */
+  kernelVersion: string;
+  /** Base environment to extend (default: process.env). */
+  base?: NodeJS.ProcessEnv;
+}
+
+/** SRCARCH for an ARCH, as the top Makefile maps it (x86_64/i386 -> x86, sparc64 -> sparc, ...). */
+export function srcArchOf(arch: string): string {
+  if (arch === 'i386' || arch === 'x86_64') return 'x86';
+  if (arch === 'sparc32' || arch === 'sparc64') return 'sparc';
+  if (arch === 'parisc64') return 'parisc';
+  if (arch === 'sh64') return 'sh';
+  return arch;
+}
+
+/** Default CROSS_COMPILE for an ARCH on this (x86_64 Debian) host: Debian's cross-gcc triplets. */
+export function defaultCrossCompile(arch: string): string {
+  switch (arch) {
+    case 'arm64': return 'aarch64-linux-gnu-';
+    case 'arm': return 'arm-linux-gnueabihf-';
+    case 'riscv': return 'riscv64-linux-gnu-';
+    case 'powerpc': return 'powerpc64le-linux-gnu-';
+    case 'mips': return 'mips-linux-gnu-';
+    case 's390': return 's390x-linux-gnu-';
+    default: return '';
+  }
+}
+
+/** KERNELVERSION from the top Makefile's VERSION/PATCHLEVEL/SUBLEVEL/EXTRAVERSION lines. */
+export function kernelVersionOf(makefileText: string): string {
+  const get = (k: string): string => {
+    const m = new RegExp(`^${k}\\s*=[ \\t]*(.*)$`, 'm').exec(makefileText);
+    return m ? m[1].trim() : '';
+  };
+  const v = get('VERSION');
+  const p = get('PATCHLEVEL');
+  const s = get('SUBLEVEL');
+  return `${v}${p ? `.${p}` : ''}${s ? `.${s}` : ''}${get('EXTRAVERSION')}`;
+}
+
+/**
+ * CC_VERSION_TEXT as the Makefile computes it: the first line of `$(CC) --version` with `#` removed.
+ * @throws Error naming the Debian package when the compiler is not installed.
+ */
+export function ccVersionText(cc: string): string {
+  try {
+    const out = execFileSync(cc, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return out.split('\n')[0].replace(/#/g, '');
+  } catch {
+    const hint = cc.startsWith('aarch64-linux-gnu-') ? ' (Debian package gcc-aarch64-linux-gnu; `npm run setup` installs it)' : '';
+    throw Object.assign(new Error(`compiler ${cc} not found${hint}: the Kconfig probes need it even for allnoconfig`), { userError: true });
+  }
+}
+
+/**
+ * The environment for running Kconfig (the C conf or kbuildts) the way make runs it.
+ * @returns a full environment: `base` plus srctree, ARCH, SRCARCH, KERNELVERSION, CC, LD, AR, NM,
+ *   OBJCOPY, CC_VERSION_TEXT, PAHOLE, RUSTC, BINDGEN, HOSTCC, LC_COLLATE=C, LC_NUMERIC=C.
+ *   Values already present in `base` for the tool variables (CC, LD, ...) win, as make's
+ *   command-line/environment precedence would.
+ */
+export function kconfigEnvironment(opts: KconfigEnvOptions): Record<string, string> {
+  const base: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.base ?? process.env)) if (v !== undefined) base[k] = v;
+  const cross = opts.crossCompile;
+  const tool = (name: string, dflt: string): string => base[name] ?? dflt;
+  const cc = tool('CC', `${cross}gcc`);
+  return {
+    ...base,
+    srctree: opts.srctree,
+    ARCH: opts.arch,
+    SRCARCH: srcArchOf(opts.arch),
+    KERNELVERSION: opts.kernelVersion,
+    CC: cc,
+    LD: tool('LD', `${cross}ld`),
+    AR: tool('AR', `${cross}ar`),
+    NM: tool('NM', `${cross}nm`),
+    OBJCOPY: tool('OBJCOPY', `${cross}objcopy`),
+    CC_VERSION_TEXT: base.CC_VERSION_TEXT ?? ccVersionText(cc),
+    PAHOLE: tool('PAHOLE', 'pahole'),
+    RUSTC: tool('RUSTC', 'rustc'),
+    BINDGEN: tool('BINDGEN', 'bindgen'),
+    HOSTCC: tool('HOSTCC', 'gcc'),
+    LC_COLLATE: 'C',
+    LC_NUMERIC: 'C',
+  };
+}
