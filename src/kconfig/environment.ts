@@ -18,6 +18,11 @@ export interface KconfigEnvOptions {
   kernelVersion: string;
   /** Base environment to extend (default: process.env). */
   base?: NodeJS.ProcessEnv;
+  /**
+   * Tool overrides, as `make CC=...` on the command line would give. Values in the base
+   * environment do not override the Makefile's assignments (make without -e), so they are ignored.
+   */
+  tools?: Partial<Record<'CC' | 'LD' | 'AR' | 'NM' | 'OBJCOPY' | 'PAHOLE' | 'RUSTC' | 'BINDGEN' | 'HOSTCC', string>>;
 }
 
 /** SRCARCH for an ARCH, as the top Makefile maps it (x86_64/i386 -> x86, sparc64 -> sparc, ...). */
@@ -79,7 +84,7 @@ export function kconfigEnvironment(opts: KconfigEnvOptions): Record<string, stri
   const base: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.base ?? process.env)) if (v !== undefined) base[k] = v;
   const cross = opts.crossCompile;
-  const tool = (name: string, dflt: string): string => base[name] ?? dflt;
+  const tool = (name: keyof NonNullable<KconfigEnvOptions['tools']>, dflt: string): string => opts.tools?.[name] ?? dflt;
   const cc = tool('CC', `${cross}gcc`);
   return {
     ...base,
@@ -92,7 +97,7 @@ export function kconfigEnvironment(opts: KconfigEnvOptions): Record<string, stri
     AR: tool('AR', `${cross}ar`),
     NM: tool('NM', `${cross}nm`),
     OBJCOPY: tool('OBJCOPY', `${cross}objcopy`),
-    CC_VERSION_TEXT: base.CC_VERSION_TEXT ?? ccVersionText(cc),
+    CC_VERSION_TEXT: ccVersionText(cc),
     PAHOLE: tool('PAHOLE', 'pahole'),
     RUSTC: tool('RUSTC', 'rustc'),
     BINDGEN: tool('BINDGEN', 'bindgen'),
