@@ -8,6 +8,7 @@ import { registerConfig } from './commands/config.js';
 import { registerPlan } from './commands/plan.js';
 import { registerBuild } from './commands/build.js';
 import { registerBoot } from './commands/boot.js';
+import { registerNew } from './commands/new.js';
 import { reportError } from './errors.js';
 
 const program = new Command();
@@ -20,6 +21,7 @@ registerConfig(program);
 registerPlan(program);
 registerBuild(program);
 registerBoot(program);
+registerNew(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.exitCode = reportError(err);
