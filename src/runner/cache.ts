@@ -34,6 +34,14 @@ export interface Arm64Entry {
   vmlinuz: string;
   /** The static arm64 busybox binary. */
   busybox: string;
+  /** lib/modules/<kernelRelease> of the unpacked image (its in-tree modules; no modules.dep). */
+  modulesDir?: string;
+  /** boot/config-<kernelRelease>: the image's .config. */
+  config?: string;
+  /** The CROSS_COMPILE prefix setup verified against this KDIR, e.g. "aarch64-linux-gnu-". */
+  crossCompile?: string;
+  /** Debian version of busybox-static:arm64, e.g. "1:1.35.0-4+deb12u1+b1". */
+  busyboxVersion?: string;
 }
 
 /** The contents of `<cache>/manifest.json`. */
@@ -67,4 +75,22 @@ export function loadManifest(): SetupManifest {
   const file = join(cacheDir(), 'manifest.json');
   if (!existsSync(file)) throw new SetupMissingError(`the kbuildts cache (${file})`);
   return JSON.parse(readFileSync(file, 'utf8')) as SetupManifest;
+}
+
+/**
+ * The arm64 target parts from the manifest, checked to exist on disk.
+ * @returns the manifest's `arm64` entry (absolute paths).
+ * @throws SetupMissingError when setup has not run, or the KDIR, kernel image or busybox it
+ *   names is gone.
+ */
+export function loadArm64(): Arm64Entry {
+  const arm64 = loadManifest().arm64;
+  if (!arm64) throw new SetupMissingError('the arm64 kernel parts (headers, image, busybox)');
+  const parts: [string, string][] = [
+    [arm64.kdir, `the arm64 kernel headers (linux-headers-${arm64.kernelRelease})`],
+    [arm64.vmlinuz, `the arm64 kernel image (linux-image-${arm64.kernelRelease}-unsigned)`],
+    [arm64.busybox, 'the static arm64 busybox (busybox-static:arm64)'],
+  ];
+  for (const [path, what] of parts) if (!existsSync(path)) throw new SetupMissingError(`${what} at ${path}`);
+  return arm64;
 }

@@ -1,9 +1,42 @@
-/** `kbuildts config`: stub; the owning module replaces this file. */
+/**
+ * `kbuildts config <mode> [FILE] --srctree DIR --objtree DIR --arch ARCH --cross-compile PREFIX`:
+ * configure a kernel tree as `make ARCH=... CROSS_COMPILE=... O=... <mode>` does with Linux 6.1
+ * scripts/kconfig (src/kconfig/config.ts runConfig). KCONFIG_CONFIG, KCONFIG_ALLCONFIG,
+ * KCONFIG_SEED and the other KCONFIG_* variables of the environment are honoured.
+ * Exit status: 0; 1 for bad input (Kconfig errors as `file:line:col: message`, missing
+ * defconfig file); 2 for a missing set-up part; 3 otherwise (src/cli/errors.ts).
+ */
 import type { Command } from 'commander';
+import { runConfig } from '../../kconfig/config.js';
+import { CONF_MODES } from '../../kconfig/modes.js';
+import { defaultCrossCompile } from '../../kconfig/environment.js';
 
 /** Register the `config` command on `program`. */
 export function registerConfig(program: Command): void {
-  program.command('config').description('(not yet implemented)').action(() => {
-    throw new Error('config is not implemented yet');
-  });
+  program
+    .command('config')
+    .description('configure a kernel tree exactly as `make <mode>` does (Linux 6.1 scripts/kconfig)')
+    .argument('<mode>', `one of: ${CONF_MODES.join(', ')}, or <name>_defconfig`)
+    .argument('[file]', 'for defconfig: the defconfig file (default arch/$SRCARCH/configs/$KBUILD_DEFCONFIG); for savedefconfig: the output (default "defconfig")')
+    .option('--srctree <dir>', 'kernel source tree', '.')
+    .option('--objtree <dir>', 'object tree (O=); default: the source tree')
+    .option('--arch <arch>', 'ARCH', 'arm64')
+    .option('--cross-compile <prefix>', 'CROSS_COMPILE (default for arm64: aarch64-linux-gnu-)')
+    .option('-s, --silent', 'do not print "configuration written to" messages (conf -s)')
+    .addHelpText('after', `\nModes:\n  ${CONF_MODES.join('\n  ')}\n  <name>_defconfig   defconfig from arch/$SRCARCH/configs/<name>_defconfig\n`)
+    .action((mode: string, file: string | undefined, opts: { srctree: string; objtree?: string; arch: string; crossCompile?: string; silent?: boolean }) => {
+      const r = runConfig({
+        mode,
+        srctree: opts.srctree,
+        objtree: opts.objtree ?? opts.srctree,
+        arch: opts.arch,
+        crossCompile: opts.crossCompile ?? defaultCrossCompile(opts.arch),
+        defconfigFile: file,
+        silent: opts.silent,
+        input: '',
+        onStdout: (t) => process.stdout.write(t),
+        onStderr: (t) => process.stderr.write(t),
+      });
+      void r;
+    });
 }

@@ -1,0 +1,679 @@
+/**
+ * Reading and writing configurations: a port of Linux 6.1 scripts/kconfig/confdata.c
+ * (conf_read_simple, conf_read, conf_write, conf_write_defconfig, conf_write_autoconf with
+ * auto.conf, autoconf.h, rustc_cfg, auto.conf.cmd and the include/config/<SYMBOL> stamps).
+ *
+ * File names are resolved as conf does when make runs it in the object tree: relative to the
+ * context's `cwd`, and for reading, then under `$srctree` (zconf_fopen()). Environment
+ * variables honoured: KCONFIG_CONFIG, KCONFIG_AUTOCONFIG, KCONFIG_AUTOHEADER, KCONFIG_RUSTCCFG,
+ * KCONFIG_OVERWRITECONFIG, KCONFIG_DEFCONFIG_LIST, KCONFIG_WARN_UNKNOWN_SYMBOLS, KCONFIG_WERROR,
+ * CONFIG_ (the symbol prefix).
+ *
+ * Writes are atomic as in C: .config goes to `<name>.<pid>.tmp`, is compared with the old file
+ * (no rewrite when identical), the old one is kept as `<name>.old`; the autoconf files go to
+ * `<file>.tmp` and are renamed. As in C, the autoconf files are rewritten on every sync even
+ * when identical (make relies on auto.conf being newer than .config).
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { Sym, Tristate } from './model.js';
+import {
+  S_DEF_AUTO, S_DEF_USER, SymbolType, SYMBOL_CHANGED, SYMBOL_CHOICE, SYMBOL_DEF, SYMBOL_DEF_AUTO, SYMBOL_NO_WRITE,
+  SYMBOL_VALID, SYMBOL_WRITE, SYMBOL_WRITTEN, mod, no, yes,
+} from './model.js';
+import { exprOr } from './expr.js';
+import {
+  choiceData, choiceOf, ctx, propGetSymbol, symCalcValue, symChoiceDefault, symClearAllValid, symFind,
+  symGetChoiceProp, symGetStringDefault, symGetStringValue, symHasValue, symIsChangeable, symIsChoice,
+  symIsChoiceValue, symIsOptional, symStringValid, symStringWithinRange,
+} from './evaluate.js';
+import { menuGetPrompt, menuIsVisible } from './menu.js';
+
+let confFilename = '';
+let confLineno = 0;
+let confWarnings = 0;
+
+function configPrefix(): string {
+  return ctx().env.CONFIG_ ?? 'CONFIG_';
+}
+
+function confWarning(msg: string): void {
+  ctx().stderr(`${confFilename}:${confLineno}:warning: ${msg}\n`);
+  confWarnings++;
+}
+
+function confMessage(msg: string): void {
+  const m = ctx().message;
+  if (m) m(`#\n# ${msg}\n#\n`);
+}
+
+/** conf_errors(): warnings were printed while reading and KCONFIG_WERROR is set. */
+export function confErrors(): boolean {
+  return confWarnings > 0 && ctx().env.KCONFIG_WERROR !== undefined;
+}
+
+/** conf_get_configname(): $KCONFIG_CONFIG or ".config". */
+export function confGetConfigname(): string {
+  return ctx().env.KCONFIG_CONFIG ?? '.config';
+}
+function confGetAutoconfigName(): string {
+  return ctx().env.KCONFIG_AUTOCONFIG ?? 'include/config/auto.conf';
+}
+function confGetAutoheaderName(): string {
+  return ctx().env.KCONFIG_AUTOHEADER ?? 'include/generated/autoconf.h';
+}
+function confGetRustccfgName(): string {
+  return ctx().env.KCONFIG_RUSTCCFG ?? 'include/generated/rustc_cfg';
+}
+
+/** Resolve a name as conf sees it from its working directory. */
+function inCwd(name: string): string {
+  return resolve(ctx().cwd, name);
+}
+
+/** zconf_fopen(): read `name` relative to cwd, else `$srctree/name`; null when neither exists. */
+export function zconfRead(name: string): Buffer | null {
+  const tryRead = (p: string): Buffer | null => {
+    try {
+      return readFileSync(p);
+    } catch {
+      return null;
+    }
+  };
+  let b = tryRead(inCwd(name));
+  if (!b && !isAbsolute(name)) {
+    const st = ctx().env.srctree;
+    if (st !== undefined) b = tryRead(inCwd(`${st}/${name}`));
+  }
+  return b;
+}
+
+/** conf_set_changed() / conf_get_changed(). */
+export function confSetChanged(val: boolean): void {
+  ctx().confChanged = val;
+}
+export function confGetChanged(): boolean {
+  return ctx().confChanged;
+}
+
+function confSetSymVal(sym: Sym, def: number, defFlags: number, pIn: string): boolean {
+  let p = pIn;
+  switch (sym.type) {
+    case SymbolType.Tristate:
+    case SymbolType.Bool:
+      if (sym.type === SymbolType.Tristate && p[0] === 'm') {
+        sym.def[def].tri = mod;
+        sym.flags |= defFlags;
+        return false;
+      }
+      if (p[0] === 'y') {
+        sym.def[def].tri = yes;
+        sym.flags |= defFlags;
+        return false;
+      }
+      if (p[0] === 'n') {
+        sym.def[def].tri = no;
+        sym.flags |= defFlags;
+        return false;
+      }
+      if (def !== S_DEF_AUTO) confWarning(`symbol value '${p}' invalid for ${sym.name}`);
+      return true;
+    case SymbolType.String:
+    case SymbolType.Int:
+    case SymbolType.Hex:
+      if (sym.type === SymbolType.String && def !== S_DEF_AUTO) {
+        if (p[0] !== '"') return false;
+        p = p.slice(1);
+        let out = '';
+        let i = 0;
+        let closed = false;
+        while (i < p.length) {
+          const ch = p[i];
+          if (ch === '"') {
+            closed = true;
+            break;
+          }
+          if (ch === '\\') {
+            i++;
+            if (i < p.length) out += p[i];
+            i++;
+            continue;
+          }
+          out += ch;
+          i++;
+        }
+        if (!closed) {
+          confWarning('invalid string found');
+          return true;
+        }
+        p = out;
+      }
+      if (symStringValid(sym, p)) {
+        sym.def[def].val = p;
+        sym.flags |= defFlags;
+      } else {
+        if (def !== S_DEF_AUTO) confWarning(`symbol value '${p}' invalid for ${sym.name}`);
+        return true;
+      }
+      return false;
+    default:
+      return false;
+  }
+}
+
+/** Split file contents into lines as compat_getline() returns them (each with its '\n'). */
+function getLines(buf: Buffer): string[] {
+  const text = buf.toString('utf8');
+  const lines: string[] = [];
+  let start = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', start);
+    if (nl < 0) {
+      if (start < text.length) lines.push(text.slice(start));
+      break;
+    }
+    lines.push(text.slice(start, nl + 1));
+    start = nl + 1;
+  }
+  return lines;
+}
+
+/**
+ * conf_read_simple(): load values from a configuration file into `sym.def[def]`.
+ * `name` null means KCONFIG_CONFIG (or .config), falling back to the KCONFIG_DEFCONFIG_LIST
+ * files. Prints the kernel's `file:line:warning:` messages on the context's stderr.
+ * @returns 0 when a file was read, 1 when none could be opened.
+ */
+export function confReadSimple(name: string | null, def: number): number {
+  const c = ctx();
+  const warnUnknown = c.env.KCONFIG_WARN_UNKNOWN_SYMBOLS;
+  let buf: Buffer | null;
+  let fname: string;
+  if (name !== null) {
+    fname = name;
+    buf = zconfRead(name);
+  } else {
+    fname = confGetConfigname();
+    buf = zconfRead(fname);
+    if (!buf) {
+      confSetChanged(true);
+      const env = c.env.KCONFIG_DEFCONFIG_LIST;
+      if (env === undefined) return 1;
+      for (const n of env.split(/[ \t\n\v\f\r]+/).filter((x) => x.length > 0)) {
+        buf = zconfRead(n);
+        if (buf) {
+          confMessage(`using defaults found in ${n}`);
+          fname = n;
+          break;
+        }
+      }
+    }
+  }
+  if (!buf) return 1;
+
+  confFilename = fname;
+  confLineno = 0;
+  confWarnings = 0;
+  const defFlags = SYMBOL_DEF << def;
+  for (const sym of c.hashOrder) {
+    sym.flags |= SYMBOL_CHANGED;
+    sym.flags &= ~(defFlags | SYMBOL_VALID);
+    if (symIsChoice(sym)) {
+      sym.flags |= defFlags;
+      choiceData(sym).def[def] = null;
+    }
+    sym.def[def] = { val: null, tri: no };
+  }
+  const prefix = configPrefix();
+  for (const line of getLines(buf)) {
+    confLineno++;
+    let symName: string;
+    let val: string;
+    if (line[0] === '#') {
+      if (line[1] !== ' ') continue;
+      const p = line.slice(2);
+      if (!p.startsWith(prefix)) continue;
+      const rest = p.slice(prefix.length);
+      const sp = rest.indexOf(' ');
+      if (sp < 0) continue;
+      symName = rest.slice(0, sp);
+      if (!rest.slice(sp + 1).startsWith('is not set')) continue;
+      val = 'n';
+    } else if (line.startsWith(prefix)) {
+      const rest = line.slice(prefix.length);
+      const eq = rest.indexOf('=');
+      if (eq < 0) continue;
+      symName = rest.slice(0, eq);
+      val = rest.slice(eq + 1);
+      const nl = val.indexOf('\n');
+      if (nl >= 0) {
+        val = val.slice(0, nl);
+        if (val.endsWith('\r')) val = val.slice(0, -1);
+      }
+    } else {
+      if (line[0] !== '\r' && line[0] !== '\n') {
+        const m = /^[^\r\n]*/.exec(line)![0];
+        confWarning(`unexpected data: ${m}`);
+      }
+      continue;
+    }
+    const sym = symFind(symName);
+    if (!sym) {
+      if (def === S_DEF_AUTO) {
+        confTouchDep(symName);
+      } else {
+        if (warnUnknown !== undefined) confWarning(`unknown symbol: ${symName}`);
+        confSetChanged(true);
+      }
+      continue;
+    }
+    if (sym.flags & defFlags) confWarning(`override: reassigning to symbol ${sym.name}`);
+    if (confSetSymVal(sym, def, defFlags, val)) continue;
+    if (symIsChoiceValue(sym)) {
+      const cs = choiceOf(sym);
+      switch (sym.def[def].tri) {
+        case no:
+          break;
+        case mod:
+          if (cs.def[def].tri === yes) {
+            confWarning(`${sym.name} creates inconsistent choice state`);
+            cs.flags &= ~defFlags;
+          }
+          break;
+        case yes:
+          if (cs.def[def].tri !== no) confWarning(`override: ${sym.name} changes choice state`);
+          choiceData(cs).def[def] = sym;
+          break;
+      }
+      cs.def[def].tri = exprOr(cs.def[def].tri, sym.def[def].tri);
+    }
+  }
+  return 0;
+}
+
+/**
+ * conf_read(): read the user configuration (`name`, or KCONFIG_CONFIG/.config and the
+ * defconfig list when null), compute all values and reset invisible or out-of-range values as
+ * the kernel does. @returns 0 when a file was read, 1 otherwise.
+ */
+export function confRead(name: string | null): number {
+  const c = ctx();
+  confSetChanged(false);
+  if (confReadSimple(name, S_DEF_USER)) {
+    symCalcValue(c.modulesSym);
+    return 1;
+  }
+  symCalcValue(c.modulesSym);
+  let unsaved = 0;
+  for (const sym of c.hashOrder) {
+    symCalcValue(sym);
+    if (symIsChoice(sym) || sym.flags & SYMBOL_NO_WRITE) continue;
+    if (symHasValue(sym) && sym.flags & SYMBOL_WRITE) {
+      if (sym.type === SymbolType.Bool || sym.type === SymbolType.Tristate) {
+        if (sym.def[S_DEF_USER].tri === sym.curr.tri) continue;
+      } else if (sym.curr.val === sym.def[S_DEF_USER].val) continue;
+    } else if (!symHasValue(sym) && !(sym.flags & SYMBOL_WRITE)) continue;
+    unsaved++;
+  }
+  for (const sym of c.hashOrder) {
+    if (symHasValue(sym) && !symIsChoiceValue(sym)) {
+      if (sym.visible === no && !unsaved) sym.flags &= ~0x10000;
+      if (sym.type === SymbolType.String || sym.type === SymbolType.Int || sym.type === SymbolType.Hex) {
+        if (symStringWithinRange(sym, sym.def[S_DEF_USER].val ?? '')) continue;
+        sym.flags &= ~(SYMBOL_VALID | 0x10000);
+        unsaved++;
+      }
+    }
+  }
+  if (confWarnings || unsaved) confSetChanged(true);
+  return 0;
+}
+
+interface CommentStyle {
+  decoration: string;
+  prefix: string;
+  postfix: string;
+}
+const stylePound: CommentStyle = { decoration: '#', prefix: '#', postfix: '#' };
+const styleC: CommentStyle = { decoration: ' *', prefix: '/*', postfix: ' */' };
+
+function heading(cs: CommentStyle | null): string {
+  if (!cs) return '';
+  const text = ctx().tree.rootMenu.prompt?.text ?? '';
+  return `${cs.prefix}\n${cs.decoration} Automatically generated file; DO NOT EDIT.\n${cs.decoration} ${text}\n${cs.postfix}\n`;
+}
+
+/** escape_string_value(): quote and backslash-escape `"` and `\`. */
+export function escapeStringValue(s: string): string {
+  return `"${s.replace(/["\\]/g, (m) => `\\${m}`)}"`;
+}
+
+type OutputN = 'n' | 'unset' | 'none';
+
+function printSymbol(sym: Sym, outputN: OutputN, escape: boolean): string {
+  if (sym.type === SymbolType.Unknown) return '';
+  let val = symGetStringValue(sym);
+  const prefix = configPrefix();
+  if ((sym.type === SymbolType.Bool || sym.type === SymbolType.Tristate) && outputN !== 'n' && val[0] === 'n') {
+    return outputN === 'unset' ? `# ${prefix}${sym.name} is not set\n` : '';
+  }
+  if (sym.type === SymbolType.String && escape) val = escapeStringValue(val);
+  return `${prefix}${sym.name}=${val}\n`;
+}
+
+/** print_symbol_for_dotconfig(): a .config line (`# CONFIG_X is not set` for n). */
+export const printSymbolForDotconfig = (sym: Sym): string => printSymbol(sym, 'unset', true);
+/** print_symbol_for_listconfig(): a listnewconfig line (`CONFIG_X=n` for n). */
+export const printSymbolForListconfig = (sym: Sym): string => printSymbol(sym, 'n', true);
+const printSymbolForAutoconf = (sym: Sym): string => printSymbol(sym, 'none', false);
+
+function printSymbolForC(sym: Sym): string {
+  if (sym.type === SymbolType.Unknown) return '';
+  let val = symGetStringValue(sym);
+  let suffix = '';
+  let vprefix = '';
+  switch (sym.type) {
+    case SymbolType.Bool:
+    case SymbolType.Tristate:
+      if (val[0] === 'n') return '';
+      if (val[0] === 'm') suffix = '_MODULE';
+      val = '1';
+      break;
+    case SymbolType.Hex:
+      if (val[0] !== '0' || (val[1] !== 'x' && val[1] !== 'X')) vprefix = '0x';
+      break;
+    case SymbolType.String:
+      val = escapeStringValue(val);
+      break;
+    default:
+      break;
+  }
+  return `#define ${configPrefix()}${sym.name}${suffix} ${vprefix}${val}\n`;
+}
+
+function printSymbolForRustccfg(sym: Sym): string {
+  if (sym.type === SymbolType.Unknown) return '';
+  let val = symGetStringValue(sym);
+  let out = '';
+  const prefix = configPrefix();
+  let vprefix = '';
+  switch (sym.type) {
+    case SymbolType.Bool:
+    case SymbolType.Tristate:
+      if (val[0] === 'n') return '';
+      out += `--cfg=${prefix}${sym.name}\n`;
+      break;
+    case SymbolType.Hex:
+      if (val[0] !== '0' || (val[1] !== 'x' && val[1] !== 'X')) vprefix = '0x';
+      break;
+    default:
+      break;
+  }
+  val = escapeStringValue(vprefix + val);
+  return `${out}--cfg=${prefix}${sym.name}=${val}\n`;
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function makeParentDir(path: string): void {
+  const d = dirname(inCwd(path));
+  mkdirSync(d, { recursive: true });
+}
+
+function recordWrite(p: string): void {
+  ctx().written.push(p);
+}
+
+/** A write error in the configuration outputs (user-facing; exit status 1). */
+export class ConfWriteError extends Error {
+  readonly userError = true;
+  constructor(msg: string) {
+    super(msg);
+    this.name = 'ConfWriteError';
+  }
+}
+
+/**
+ * conf_write_defconfig(): write the minimal configuration (savedefconfig) to `filename`:
+ * only changeable symbols whose value differs from the default, choice defaults omitted.
+ */
+export function confWriteDefconfig(filename: string): void {
+  const c = ctx();
+  let out = '';
+  symClearAllValid();
+  let menu = c.tree.rootMenu.list;
+  while (menu) {
+    const sym = menu.sym;
+    skip: {
+      if (!sym) {
+        if (!menuIsVisible(menu)) break skip;
+      } else if (!symIsChoice(sym)) {
+        symCalcValue(sym);
+        if (!(sym.flags & SYMBOL_WRITE)) break skip;
+        sym.flags &= ~SYMBOL_WRITE;
+        if (!symIsChangeable(sym)) break skip;
+        if (symGetStringValue(sym) === symGetStringDefault(sym)) break skip;
+        if (symIsChoiceValue(sym)) {
+          const cs = choiceOf(sym);
+          const ds = symChoiceDefault(cs);
+          if (!symIsOptional(cs) && sym === ds) {
+            if (sym.type === SymbolType.Bool && sym.curr.tri === yes) break skip;
+          }
+        }
+        out += printSymbolForDotconfig(sym);
+      }
+    }
+    if (menu.list) menu = menu.list;
+    else if (menu.next) menu = menu.next;
+    else {
+      let m: typeof menu | null = menu;
+      while ((m = m.parent)) {
+        if (m.next) {
+          m = m.next;
+          break;
+        }
+      }
+      menu = m;
+    }
+  }
+  const path = inCwd(filename);
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, out);
+    renameSync(tmp, path);
+  } catch (e) {
+    try { unlinkSync(tmp); } catch { /* nothing to remove */ }
+    throw new ConfWriteError(`*** Error while saving defconfig to: ${filename}: ${(e as Error).message}`);
+  }
+  recordWrite(path);
+}
+
+/** The .config text conf_write() would produce for the current values (computes them). */
+export function confFormatConfig(): string {
+  const c = ctx();
+  const root = c.tree.rootMenu;
+  let out = heading(stylePound);
+  if (!confGetChanged()) symClearAllValid();
+  let needNewline = false;
+  let menu = root.list;
+  while (menu) {
+    const sym = menu.sym;
+    next: {
+      if (!sym) {
+        if (!menuIsVisible(menu)) break next;
+        out += `\n#\n# ${menuGetPrompt(menu)}\n#\n`;
+        needNewline = false;
+      } else if (!(sym.flags & SYMBOL_CHOICE) && !(sym.flags & SYMBOL_WRITTEN)) {
+        symCalcValue(sym);
+        if (!(sym.flags & SYMBOL_WRITE)) break next;
+        if (needNewline) {
+          out += '\n';
+          needNewline = false;
+        }
+        sym.flags |= SYMBOL_WRITTEN;
+        out += printSymbolForDotconfig(sym);
+      }
+    }
+    if (menu.list) {
+      menu = menu.list;
+      continue;
+    }
+    let m: typeof menu | null = menu;
+    while (m) {
+      if (!m.sym && m !== root && m.prompt?.type === 'menu' && menuIsVisible(m)) {
+        out += `# end of ${menuGetPrompt(m)}\n`;
+        needNewline = true;
+      }
+      if (m.next) {
+        m = m.next;
+        break;
+      }
+      m = m.parent;
+    }
+    menu = m;
+  }
+  for (const s of c.hashOrder) s.flags &= ~SYMBOL_WRITTEN;
+  return out;
+}
+
+/**
+ * conf_write(): write the configuration to `name` (default KCONFIG_CONFIG or .config) through a
+ * temporary file; identical content is not rewritten ("No change to"), else the previous file
+ * is kept as `<name>.old`. @throws ConfWriteError on an unusable name or I/O error.
+ */
+export function confWrite(name: string | null): void {
+  const fname = name ?? confGetConfigname();
+  if (!fname) throw new ConfWriteError('config name is empty');
+  const path = inCwd(fname);
+  if (isDir(path)) throw new ConfWriteError(`${fname}: Is a directory`);
+  makeParentDir(fname);
+  const text = confFormatConfig();
+  const overwrite = ctx().env.KCONFIG_OVERWRITECONFIG;
+  if (overwrite) {
+    writeFileSync(path, text);
+  } else {
+    let same = false;
+    try {
+      same = readFileSync(path).equals(Buffer.from(text));
+    } catch {
+      same = false;
+    }
+    if (same) {
+      confMessage(`No change to ${fname}`);
+      confSetChanged(false);
+      return;
+    }
+    const tmp = `${path}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, text);
+    } catch (e) {
+      throw new ConfWriteError(`*** Error during writing of the configuration: ${(e as Error).message}`);
+    }
+    if (existsSync(path)) renameSync(path, `${path}.old`);
+    renameSync(tmp, path);
+  }
+  recordWrite(path);
+  confMessage(`configuration written to ${fname}`);
+  confSetChanged(false);
+}
+
+function confWriteAutoconfCmd(autoconfName: string): void {
+  const c = ctx();
+  const name = `${autoconfName}.cmd`;
+  makeParentDir(name);
+  const seen = new Set<string>();
+  const files: string[] = [];
+  for (const f of c.tree.files) {
+    if (seen.has(f)) continue;
+    seen.add(f);
+    files.push(f);
+  }
+  files.reverse();
+  let out = 'deps_config := \\\n';
+  for (const f of files) out += `\t${f} \\\n`;
+  out += `\n${autoconfName}: $(deps_config)\n\n`;
+  for (const [k, v] of c.tree.env) out += `ifneq "$(${k})" "${v}"\n${autoconfName}: FORCE\nendif\n`;
+  out += '\n$(deps_config): ;\n';
+  const path = inCwd(name);
+  writeFileSync(`${path}.tmp`, out);
+  renameSync(`${path}.tmp`, path);
+  recordWrite(path);
+}
+
+let depfilePrefix = '';
+
+function confTouchDep(name: string): void {
+  const p = inCwd(depfilePrefix + name);
+  try {
+    closeSync(openSync(p, 'w', 0o644));
+    recordWrite(p);
+  } catch {
+    throw new ConfWriteError(`cannot touch ${p}`);
+  }
+}
+
+function confTouchDeps(): void {
+  const c = ctx();
+  const name = confGetAutoconfigName();
+  const slash = name.lastIndexOf('/');
+  depfilePrefix = slash >= 0 ? name.slice(0, slash + 1) : '';
+  confReadSimple(name, S_DEF_AUTO);
+  symCalcValue(c.modulesSym);
+  for (const sym of c.hashOrder) {
+    symCalcValue(sym);
+    if (sym.flags & SYMBOL_NO_WRITE || !sym.name) continue;
+    if (sym.flags & SYMBOL_WRITE) {
+      if (sym.flags & SYMBOL_DEF_AUTO) {
+        if (sym.type === SymbolType.Bool || sym.type === SymbolType.Tristate) {
+          if (sym.curr.tri === sym.def[S_DEF_AUTO].tri) continue;
+        } else if (sym.type === SymbolType.String || sym.type === SymbolType.Hex || sym.type === SymbolType.Int) {
+          if (symGetStringValue(sym) === sym.def[S_DEF_AUTO].val) continue;
+        }
+      } else {
+        if ((sym.type === SymbolType.Bool || sym.type === SymbolType.Tristate) && sym.curr.tri === no) continue;
+      }
+    } else if (!(sym.flags & SYMBOL_DEF_AUTO)) continue;
+    confTouchDep(sym.name);
+  }
+}
+
+function writeAutoconfFile(filename: string, print: (s: Sym) => string, style: CommentStyle | null): void {
+  const c = ctx();
+  makeParentDir(filename);
+  let out = heading(style);
+  for (const sym of c.hashOrder) if (sym.flags & SYMBOL_WRITE && sym.name) out += print(sym);
+  const path = inCwd(filename);
+  writeFileSync(`${path}.tmp`, out);
+  renameSync(`${path}.tmp`, path);
+  recordWrite(path);
+}
+
+/**
+ * conf_write_autoconf(): write auto.conf.cmd, touch include/config/<SYMBOL> for every symbol
+ * whose value changed against the old auto.conf, then autoconf.h, rustc_cfg and auto.conf
+ * (last). With `overwrite` false nothing is done when auto.conf already exists (conf's
+ * behaviour outside syncconfig).
+ */
+export function confWriteAutoconf(overwrite: boolean): void {
+  const c = ctx();
+  const autoconfName = confGetAutoconfigName();
+  if (!overwrite && existsSync(inCwd(autoconfName))) return;
+  confWriteAutoconfCmd(autoconfName);
+  confTouchDeps();
+  for (const sym of c.hashOrder) symCalcValue(sym);
+  writeAutoconfFile(confGetAutoheaderName(), printSymbolForC, styleC);
+  writeAutoconfFile(confGetRustccfgName(), printSymbolForRustccfg, null);
+  writeAutoconfFile(autoconfName, printSymbolForAutoconf, stylePound);
+}
+
+/** Values of a tristate for messages. */
+export const triName = (t: Tristate): string => (t === no ? 'n' : t === mod ? 'm' : 'y');
+
+// Re-exported for modes.ts.
+export { propGetSymbol, symGetChoiceProp, join };

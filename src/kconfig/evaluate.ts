@@ -1,0 +1,854 @@
+/**
+ * Symbol evaluation: a port of Linux 6.1 scripts/kconfig/symbol.c (sym_calc_visibility,
+ * sym_calc_value with the SYMBOL_WRITE rules, 6.1 choices, sym_set_*_value, range checks,
+ * sym_check_deps with the kernel's recursive-dependency messages).
+ *
+ * State: the C tool keeps its state in globals (modules_sym, modules_val, the symbol hash
+ * table, conf_changed). Here that state lives in an {@link EvalContext} created for a tree by
+ * {@link createContext} and made current with {@link useContext}; all functions act on the
+ * current context. Evaluation is synchronous, so one context is current at a time.
+ *
+ * A 6.1 choice symbol stores its selected member in `curr.val` / `def[].val` in C (a `struct
+ * symbol *` in a `void *`). Here those live in `sym.data` as a {@link ChoiceData}; use
+ * {@link symGetChoiceValue} to read the current selection.
+ */
+import type { KconfigTree, Property, Sym, Tristate } from './model.js';
+import {
+  MENU_CHANGED, SymbolType, S_DEF_USER, SYMBOL_CHANGED, SYMBOL_CHECK, SYMBOL_CHECKED, SYMBOL_CHOICE, SYMBOL_CHOICEVAL,
+  SYMBOL_CONST, SYMBOL_DEF_USER, SYMBOL_NEED_SET_CHOICE_VALUES, SYMBOL_NO_WRITE, SYMBOL_OPTIONAL, SYMBOL_VALID,
+  SYMBOL_WRITE, mod, no, yes,
+} from './model.js';
+import { exprAnd, exprCalcValue, exprGstrPrint, exprGstrPrintRevdep, exprOr, strtoll } from './expr.js';
+
+/** The evaluator's state for one tree: what symbol.c and confdata.c keep in globals. */
+export interface EvalContext {
+  tree: KconfigTree;
+  /** modules_sym (symbol `n` when no symbol has the `modules` attribute). */
+  modulesSym: Sym;
+  /** modules_val: the last computed value of modules_sym. */
+  modulesVal: Tristate;
+  /** sym_warnings: number of unmet-dependency warnings printed. */
+  symWarnings: number;
+  /** conf_changed of confdata.c. */
+  confChanged: boolean;
+  /** The symbols in `for_all_symbols` order: hash bucket ascending, newest first in a bucket. */
+  hashOrder: Sym[];
+  /** Where the tool's stdout and stderr text goes (default: collected in `out`/`err`). */
+  stdout(s: string): void;
+  stderr(s: string): void;
+  /** Text collected by the default stdout/stderr sinks. */
+  out: string[];
+  err: string[];
+  /** Environment (getenv) for KCONFIG_* variables. */
+  env: Record<string, string | undefined>;
+  /** conf_message() sink ("#\n# text\n#\n" on stdout in C); null when silent (`conf -s`). */
+  message: ((s: string) => void) | null;
+  /** The directory conf runs in (the object tree): relative file names resolve against it. */
+  cwd: string;
+  /** Files written or touched so far (absolute paths), in order. */
+  written: string[];
+}
+
+/** Choice bookkeeping of a 6.1 choice symbol (C: `curr.val`, `def[i].val` as symbol pointers). */
+export interface ChoiceData {
+  /** The selected member when the choice is y (C `sym->curr.val`). */
+  cur: Sym | null;
+  /** The member chosen by each value source (C `sym->def[i].val`). */
+  def: (Sym | null)[];
+}
+
+let current: EvalContext | null = null;
+
+/** The current evaluation context. @throws Error when no tree has been finalised. */
+export function ctx(): EvalContext {
+  if (!current) throw new Error('kconfig: no tree is being evaluated (call finalizeTree first)');
+  return current;
+}
+
+/** Make `c` the current context (returns the previous one). */
+export function useContext(c: EvalContext | null): EvalContext | null {
+  const prev = current;
+  current = c;
+  return prev;
+}
+
+/** strhash() of symbol.c: FNV-1a over the name's bytes as (signed) C chars. */
+export function strhash(name: string): number {
+  let hash = 2166136261;
+  const bytes = Buffer.from(name, 'utf8');
+  for (const b of bytes) {
+    const c = b >= 0x80 ? (b - 256) >>> 0 : b;
+    hash = Math.imul((hash ^ c) >>> 0, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}
+
+/** SYMBOL_HASHSIZE of the version's expr.h. */
+export function symbolHashSize(version: string): number {
+  return version === '6.1' ? 9973 : 16384;
+}
+
+/**
+ * Create the evaluation context of a parsed tree: modules_sym, the symbol table order, and the
+ * constant symbols' fixed values (symbol_yes/mod/no/empty of symbol.c).
+ */
+export function createContext(tree: KconfigTree, env: Record<string, string | undefined> = process.env): EvalContext {
+  const t = tree;
+  const fixConst = (s: Sym, val: string, tri: Tristate, type: SymbolType, flags: number) => {
+    s.curr = { val, tri };
+    s.type = type;
+    s.flags |= flags;
+  };
+  fixConst(t.symbolYes, 'y', yes, SymbolType.Tristate, SYMBOL_CONST | SYMBOL_VALID);
+  fixConst(t.symbolMod, 'm', mod, SymbolType.Tristate, SYMBOL_CONST | SYMBOL_VALID);
+  fixConst(t.symbolNo, 'n', no, SymbolType.Tristate, SYMBOL_CONST | SYMBOL_VALID);
+  fixConst(t.symbolEmpty, '', no, SymbolType.Unknown, SYMBOL_VALID);
+  const statics = new Set([t.symbolYes, t.symbolMod, t.symbolNo, t.symbolEmpty]);
+  const size = symbolHashSize(tree.version);
+  const keyed: { s: Sym; b: number; i: number }[] = [];
+  tree.symbols.forEach((s, i) => {
+    if (statics.has(s)) return;
+    while (s.def.length < 4) s.def.push({ val: null, tri: no });
+    if (!s.curr) s.curr = { val: null, tri: no };
+    keyed.push({ s, b: s.name === null ? 0 : strhash(s.name) % size, i });
+  });
+  keyed.sort((a, b) => a.b - b.b || b.i - a.i);
+  const out: string[] = [];
+  const err: string[] = [];
+  const c: EvalContext = {
+    tree,
+    modulesSym: tree.modulesSym ?? tree.symbolNo,
+    modulesVal: no,
+    symWarnings: 0,
+    confChanged: false,
+    hashOrder: keyed.map((k) => k.s),
+    out,
+    err,
+    stdout: (s) => { out.push(s); },
+    stderr: (s) => { err.push(s); },
+    env,
+    message: null,
+    cwd: process.cwd(),
+    written: [],
+  };
+  return c;
+}
+
+/** The choice bookkeeping of a choice symbol (created on first use). */
+export function choiceData(sym: Sym): ChoiceData {
+  let d = sym.data as ChoiceData | undefined;
+  if (!d || !('cur' in d)) {
+    d = { cur: null, def: [null, null, null, null] };
+    sym.data = d;
+  }
+  return d;
+}
+
+/** sym_is_choice(). */
+export const symIsChoice = (s: Sym): boolean => (s.flags & SYMBOL_CHOICE) !== 0;
+/** sym_is_choice_value(). */
+export const symIsChoiceValue = (s: Sym): boolean => (s.flags & SYMBOL_CHOICEVAL) !== 0;
+/** sym_is_optional(). */
+export const symIsOptional = (s: Sym): boolean => (s.flags & SYMBOL_OPTIONAL) !== 0;
+/** sym_has_value(): the symbol has a user value (SYMBOL_DEF_USER). */
+export const symHasValue = (s: Sym): boolean => (s.flags & SYMBOL_DEF_USER) !== 0;
+/** sym_get_tristate_value(). */
+export const symGetTristateValue = (s: Sym): Tristate => s.curr.tri;
+/** sym_get_choice_value(): the selected member of a choice (null unless the choice is y). */
+export const symGetChoiceValue = (s: Sym): Sym | null => choiceData(s).cur;
+
+/** sym_get_type(): the effective type (tristate reads as bool without modules or in a y choice). */
+export function symGetType(sym: Sym): SymbolType {
+  let type = sym.type;
+  if (type === SymbolType.Tristate) {
+    if (symIsChoiceValue(sym) && sym.visible === yes) type = SymbolType.Bool;
+    else if (ctx().modulesVal === no) type = SymbolType.Bool;
+  }
+  return type;
+}
+
+/** sym_type_name(). */
+export function symTypeName(type: SymbolType): string {
+  switch (type) {
+    case SymbolType.Bool: return 'bool';
+    case SymbolType.Tristate: return 'tristate';
+    case SymbolType.Int: return 'integer';
+    case SymbolType.Hex: return 'hex';
+    case SymbolType.String: return 'string';
+    case SymbolType.Unknown: return 'unknown';
+  }
+  return '???';
+}
+
+/** prop_get_symbol(): the symbol of an E_SYMBOL property expression (or the head of an E_LIST). */
+export function propGetSymbol(prop: Property): Sym | null {
+  const e = prop.expr;
+  if (e && (e.type === 'symbol' || e.type === 'list')) return e.sym;
+  return null;
+}
+
+/** sym_get_choice_prop(): the first P_CHOICE property of a symbol. */
+export function symGetChoiceProp(sym: Sym): Property | null {
+  for (const p of sym.props) if (p.type === 'choice') return p;
+  return null;
+}
+
+/** The choice symbol a choice value belongs to. */
+export function choiceOf(sym: Sym): Sym {
+  return propGetSymbol(symGetChoiceProp(sym)!)!;
+}
+
+/** The members of a choice, in the order of its P_CHOICE E_LIST. */
+export function choiceMembers(choice: Sym): Sym[] {
+  const prop = symGetChoiceProp(choice);
+  const r: Sym[] = [];
+  for (let e = prop?.expr ?? null; e && e.type === 'list'; e = e.next) r.push(e.sym);
+  return r;
+}
+
+function symGetDefaultProp(sym: Sym): Property | null {
+  for (const prop of sym.props) {
+    if (prop.type !== 'default') continue;
+    prop.visible.tri = exprCalcValue(prop.visible.expr);
+    if (prop.visible.tri !== no) return prop;
+  }
+  return null;
+}
+
+/** sym_get_range_prop(): the first range whose condition is not n. */
+export function symGetRangeProp(sym: Sym): Property | null {
+  for (const prop of sym.props) {
+    if (prop.type !== 'range') continue;
+    prop.visible.tri = exprCalcValue(prop.visible.expr);
+    if (prop.visible.tri !== no) return prop;
+  }
+  return null;
+}
+
+function symGetRangeVal(sym: Sym, base: number): bigint {
+  symCalcValue(sym);
+  if (sym.type === SymbolType.Int) base = 10;
+  else if (sym.type === SymbolType.Hex) base = 16;
+  return strtoll(sym.curr.val ?? '', base).value;
+}
+
+function symValidateRange(sym: Sym): void {
+  let base: number;
+  if (sym.type === SymbolType.Int) base = 10;
+  else if (sym.type === SymbolType.Hex) base = 16;
+  else return;
+  const prop = symGetRangeProp(sym);
+  if (!prop || prop.expr?.type !== 'range') return;
+  const val = strtoll(sym.curr.val ?? '', base).value;
+  let rangeSym = prop.expr.left;
+  let val2 = symGetRangeVal(rangeSym, base);
+  if (val >= val2) {
+    rangeSym = prop.expr.right;
+    val2 = symGetRangeVal(rangeSym, base);
+    if (val <= val2) return;
+  }
+  sym.curr.val = rangeSym.curr.val;
+}
+
+/** sym_set_changed(): SYMBOL_CHANGED on the symbol, MENU_CHANGED on its properties' menus. */
+export function symSetChanged(sym: Sym): void {
+  sym.flags |= SYMBOL_CHANGED;
+  for (const prop of sym.props) prop.menu.flags |= MENU_CHANGED;
+}
+
+function symSetAllChanged(): void {
+  for (const s of ctx().hashOrder) symSetChanged(s);
+}
+
+/** sym_calc_visibility(): prompt visibility, dir_dep/rev_dep/implied tristates. */
+export function symCalcVisibility(sym: Sym): void {
+  const c = ctx();
+  let tri: Tristate = no;
+  let choiceSym: Sym | null = null;
+  if (symIsChoiceValue(sym)) choiceSym = choiceOf(sym);
+  for (const prop of sym.props) {
+    if (prop.text === null) continue;
+    prop.visible.tri = exprCalcValue(prop.visible.expr);
+    if (choiceSym && sym.type === SymbolType.Tristate && prop.visible.tri === mod && choiceSym.curr.tri === yes)
+      prop.visible.tri = no;
+    tri = exprOr(tri, prop.visible.tri);
+  }
+  if (tri === mod && (sym.type !== SymbolType.Tristate || c.modulesVal === no)) tri = yes;
+  if (sym.visible !== tri) {
+    sym.visible = tri;
+    symSetChanged(sym);
+  }
+  if (symIsChoiceValue(sym)) return;
+  tri = yes;
+  if (sym.dir_dep.expr) tri = exprCalcValue(sym.dir_dep.expr);
+  if (tri === mod && symGetType(sym) === SymbolType.Bool) tri = yes;
+  if (sym.dir_dep.tri !== tri) {
+    sym.dir_dep.tri = tri;
+    symSetChanged(sym);
+  }
+  tri = no;
+  if (sym.rev_dep.expr) tri = exprCalcValue(sym.rev_dep.expr);
+  if (tri === mod && symGetType(sym) === SymbolType.Bool) tri = yes;
+  if (sym.rev_dep.tri !== tri) {
+    sym.rev_dep.tri = tri;
+    symSetChanged(sym);
+  }
+  tri = no;
+  if (sym.implied.expr) tri = exprCalcValue(sym.implied.expr);
+  if (tri === mod && symGetType(sym) === SymbolType.Bool) tri = yes;
+  if (sym.implied.tri !== tri) {
+    sym.implied.tri = tri;
+    symSetChanged(sym);
+  }
+}
+
+/**
+ * sym_choice_default(): the first visible `default` of a choice whose target is visible, else
+ * the first visible member, else null.
+ */
+export function symChoiceDefault(sym: Sym): Sym | null {
+  for (const prop of sym.props) {
+    if (prop.type !== 'default') continue;
+    prop.visible.tri = exprCalcValue(prop.visible.expr);
+    if (prop.visible.tri === no) continue;
+    const d = propGetSymbol(prop);
+    if (d && d.visible !== no) return d;
+  }
+  for (const m of choiceMembers(sym)) if (m.visible !== no) return m;
+  return null;
+}
+
+function symCalcChoice(sym: Sym): Sym | null {
+  let flags = sym.flags;
+  for (const m of choiceMembers(sym)) {
+    symCalcVisibility(m);
+    if (m.visible !== no) flags &= m.flags;
+  }
+  sym.flags &= flags | ~SYMBOL_DEF_USER;
+  let d = choiceData(sym).def[S_DEF_USER];
+  if (d && d.visible !== no) return d;
+  d = symChoiceDefault(sym);
+  if (d === null) sym.curr.tri = no;
+  return d;
+}
+
+function symWarnUnmetDep(sym: Sym): void {
+  let gs = `\nWARNING: unmet direct dependencies detected for ${sym.name}\n`;
+  gs += `  Depends on [${sym.dir_dep.tri === mod ? 'm' : 'n'}]: `;
+  gs += exprGstrPrint(sym.dir_dep.expr);
+  gs += '\n';
+  if (sym.rev_dep.expr) {
+    gs += exprGstrPrintRevdep(sym.rev_dep.expr, yes, '  Selected by [y]:\n');
+    gs += exprGstrPrintRevdep(sym.rev_dep.expr, mod, '  Selected by [m]:\n');
+  }
+  ctx().stderr(gs);
+  ctx().symWarnings++;
+}
+
+/** sym_dep_errors(): true when unmet-dependency warnings were printed and KCONFIG_WERROR is set. */
+export function symDepErrors(): boolean {
+  const c = ctx();
+  return c.symWarnings > 0 && c.env.KCONFIG_WERROR !== undefined;
+}
+
+/**
+ * sym_calc_value(): compute `sym.curr` (and SYMBOL_WRITE) from visibility, the user value,
+ * defaults, selects and implies, exactly as symbol.c of 6.1 does. Memoised by SYMBOL_VALID.
+ */
+export function symCalcValue(sym: Sym | null): void {
+  if (!sym) return;
+  if (sym.flags & SYMBOL_VALID) return;
+  const c = ctx();
+  if (symIsChoiceValue(sym) && sym.flags & SYMBOL_NEED_SET_CHOICE_VALUES) {
+    sym.flags &= ~SYMBOL_NEED_SET_CHOICE_VALUES;
+    symCalcValue(choiceOf(sym));
+  }
+  sym.flags |= SYMBOL_VALID;
+  const isChoice = symIsChoice(sym);
+  const cd = isChoice ? choiceData(sym) : null;
+  const oldVal = sym.curr.val;
+  const oldTri = sym.curr.tri;
+  const oldCur = cd ? cd.cur : null;
+  let newVal: string | null;
+  let newTri: Tristate;
+  switch (sym.type) {
+    case SymbolType.Int:
+    case SymbolType.Hex:
+    case SymbolType.String:
+      newVal = '';
+      newTri = no;
+      break;
+    case SymbolType.Bool:
+    case SymbolType.Tristate:
+      newVal = 'n';
+      newTri = no;
+      break;
+    default:
+      sym.curr = { val: sym.name, tri: no };
+      return;
+  }
+  sym.flags &= ~SYMBOL_WRITE;
+  symCalcVisibility(sym);
+  if (sym.visible !== no) sym.flags |= SYMBOL_WRITE;
+  sym.curr = { val: newVal, tri: newTri };
+  if (cd) cd.cur = null;
+
+  switch (symGetType(sym)) {
+    case SymbolType.Bool:
+    case SymbolType.Tristate: {
+      if (symIsChoiceValue(sym) && sym.visible === yes) {
+        newTri = choiceData(choiceOf(sym)).cur === sym ? yes : no;
+      } else {
+        let toCalc = false;
+        if (sym.visible !== no && symHasValue(sym)) {
+          newTri = exprAnd(sym.def[S_DEF_USER].tri, sym.visible);
+          toCalc = true;
+        }
+        if (!toCalc) {
+          if (sym.rev_dep.tri !== no) sym.flags |= SYMBOL_WRITE;
+          if (!isChoice) {
+            const prop = symGetDefaultProp(sym);
+            if (prop) {
+              newTri = exprAnd(exprCalcValue(prop.expr), prop.visible.tri);
+              if (newTri !== no) sym.flags |= SYMBOL_WRITE;
+            }
+            if (sym.implied.tri !== no) {
+              sym.flags |= SYMBOL_WRITE;
+              newTri = exprOr(newTri, sym.implied.tri);
+              newTri = exprAnd(newTri, sym.dir_dep.tri);
+            }
+          }
+        }
+        if (sym.dir_dep.tri < sym.rev_dep.tri) symWarnUnmetDep(sym);
+        newTri = exprOr(newTri, sym.rev_dep.tri);
+      }
+      if (newTri === mod && symGetType(sym) === SymbolType.Bool) newTri = yes;
+      break;
+    }
+    case SymbolType.String:
+    case SymbolType.Hex:
+    case SymbolType.Int: {
+      if (sym.visible !== no && symHasValue(sym)) {
+        newVal = sym.def[S_DEF_USER].val;
+        break;
+      }
+      const prop = symGetDefaultProp(sym);
+      if (prop) {
+        const ds = propGetSymbol(prop);
+        if (ds) {
+          sym.flags |= SYMBOL_WRITE;
+          symCalcValue(ds);
+          newVal = ds.curr.val;
+        }
+      }
+      break;
+    }
+    default:
+      break;
+  }
+
+  sym.curr = { val: newVal, tri: newTri };
+  if (cd) cd.cur = null;
+  if (isChoice && newTri === yes) cd!.cur = symCalcChoice(sym);
+  symValidateRange(sym);
+
+  if (oldVal !== sym.curr.val || oldTri !== sym.curr.tri || (cd && oldCur !== cd.cur)) {
+    symSetChanged(sym);
+    if (c.modulesSym === sym) {
+      symSetAllChanged();
+      c.modulesVal = sym.curr.tri;
+    }
+  }
+
+  if (isChoice) {
+    for (const m of choiceMembers(sym)) {
+      if (sym.flags & SYMBOL_WRITE && m.visible !== no) m.flags |= SYMBOL_WRITE;
+      if (sym.flags & SYMBOL_CHANGED) symSetChanged(m);
+    }
+  }
+  if (sym.flags & SYMBOL_NO_WRITE) sym.flags &= ~SYMBOL_WRITE;
+  if (sym.flags & SYMBOL_NEED_SET_CHOICE_VALUES) setAllChoiceValues(sym);
+}
+
+/**
+ * set_all_choice_values() of confdata.c: members without a user value get user value n; the
+ * choice gets SYMBOL_DEF_USER and is recomputed on next use.
+ */
+export function setAllChoiceValues(csym: Sym): void {
+  for (const m of choiceMembers(csym)) if (!symHasValue(m)) m.def[S_DEF_USER].tri = no;
+  csym.flags |= SYMBOL_DEF_USER;
+  csym.flags &= ~(SYMBOL_VALID | SYMBOL_NEED_SET_CHOICE_VALUES);
+}
+
+/** conf_set_changed() of confdata.c. */
+export function confSetChanged(val: boolean): void {
+  ctx().confChanged = val;
+}
+
+/** sym_clear_all_valid(): invalidate every value, mark the configuration changed, recompute modules. */
+export function symClearAllValid(): void {
+  const c = ctx();
+  for (const s of c.hashOrder) s.flags &= ~SYMBOL_VALID;
+  c.confChanged = true;
+  symCalcValue(c.modulesSym);
+}
+
+/** sym_tristate_within_range(): whether the user may set `val` (respecting selects and visibility). */
+export function symTristateWithinRange(sym: Sym, val: Tristate): boolean {
+  const type = symGetType(sym);
+  if (sym.visible === no) return false;
+  if (type !== SymbolType.Bool && type !== SymbolType.Tristate) return false;
+  if (type === SymbolType.Bool && val === mod) return false;
+  if (sym.visible <= sym.rev_dep.tri) return false;
+  if (symIsChoiceValue(sym) && sym.visible === yes) return val === yes;
+  return val >= sym.rev_dep.tri && val <= sym.visible;
+}
+
+/** sym_set_tristate_value(): set the user value; false when out of range. */
+export function symSetTristateValue(sym: Sym, val: Tristate): boolean {
+  const oldval = sym.curr.tri;
+  if (oldval !== val && !symTristateWithinRange(sym, val)) return false;
+  if (!(sym.flags & SYMBOL_DEF_USER)) {
+    sym.flags |= SYMBOL_DEF_USER;
+    symSetChanged(sym);
+  }
+  if (symIsChoiceValue(sym) && val === yes) {
+    const cs = choiceOf(sym);
+    choiceData(cs).def[S_DEF_USER] = sym;
+    cs.flags |= SYMBOL_DEF_USER;
+    for (const m of choiceMembers(cs)) if (m.visible !== no) m.flags |= SYMBOL_DEF_USER;
+  }
+  sym.def[S_DEF_USER].tri = val;
+  if (oldval !== val) symClearAllValid();
+  return true;
+}
+
+/** sym_toggle_tristate_value(): n -> m -> y -> n, skipping values out of range. */
+export function symToggleTristateValue(sym: Sym): Tristate {
+  const oldval = sym.curr.tri;
+  let newval = oldval;
+  do {
+    newval = newval === no ? mod : newval === mod ? yes : no;
+    if (symSetTristateValue(sym, newval)) break;
+  } while (oldval !== newval);
+  return newval;
+}
+
+const isDigit = (ch: string | undefined) => !!ch && ch >= '0' && ch <= '9';
+const isXdigit = (ch: string | undefined) => !!ch && /^[0-9a-fA-F]$/.test(ch);
+
+/** sym_string_valid(): whether `str` is a syntactically valid value for the symbol's type. */
+export function symStringValid(sym: Sym, str: string): boolean {
+  switch (sym.type) {
+    case SymbolType.String:
+      return true;
+    case SymbolType.Int: {
+      let i = 0;
+      let ch = str[i++];
+      if (ch === '-') ch = str[i++];
+      if (!isDigit(ch)) return false;
+      if (ch === '0' && i < str.length) return false;
+      for (; i < str.length; i++) if (!isDigit(str[i])) return false;
+      return true;
+    }
+    case SymbolType.Hex: {
+      let i = 0;
+      if (str[0] === '0' && (str[1] === 'x' || str[1] === 'X')) i = 2;
+      if (!isXdigit(str[i])) return false;
+      for (i++; i < str.length; i++) if (!isXdigit(str[i])) return false;
+      return true;
+    }
+    case SymbolType.Bool:
+    case SymbolType.Tristate:
+      return 'yYmMnN'.includes(str[0] ?? '\0') && str.length > 0;
+    default:
+      return false;
+  }
+}
+
+/** sym_string_within_range(): valid and inside the active `range`. */
+export function symStringWithinRange(sym: Sym, str: string): boolean {
+  switch (sym.type) {
+    case SymbolType.String:
+      return symStringValid(sym, str);
+    case SymbolType.Int:
+    case SymbolType.Hex: {
+      if (!symStringValid(sym, str)) return false;
+      const prop = symGetRangeProp(sym);
+      if (!prop || prop.expr?.type !== 'range') return true;
+      const base = sym.type === SymbolType.Int ? 10 : 16;
+      const val = strtoll(str, base).value;
+      return val >= symGetRangeVal(prop.expr.left, base) && val <= symGetRangeVal(prop.expr.right, base);
+    }
+    case SymbolType.Bool:
+    case SymbolType.Tristate:
+      switch (str[0]) {
+        case 'y': case 'Y': return symTristateWithinRange(sym, yes);
+        case 'm': case 'M': return symTristateWithinRange(sym, mod);
+        case 'n': case 'N': return symTristateWithinRange(sym, no);
+      }
+      return false;
+    default:
+      return false;
+  }
+}
+
+/** sym_set_string_value(): set a user value from text (hex gets a `0x` prefix); false if invalid. */
+export function symSetStringValue(sym: Sym, newval: string): boolean {
+  if (sym.type === SymbolType.Bool || sym.type === SymbolType.Tristate) {
+    switch (newval[0]) {
+      case 'y': case 'Y': return symSetTristateValue(sym, yes);
+      case 'm': case 'M': return symSetTristateValue(sym, mod);
+      case 'n': case 'N': return symSetTristateValue(sym, no);
+    }
+    return false;
+  }
+  if (!symStringWithinRange(sym, newval)) return false;
+  if (!(sym.flags & SYMBOL_DEF_USER)) {
+    sym.flags |= SYMBOL_DEF_USER;
+    symSetChanged(sym);
+  }
+  const oldval = sym.def[S_DEF_USER].val;
+  let val: string;
+  if (sym.type === SymbolType.Hex && (newval[0] !== '0' || (newval[1] !== 'x' && newval[1] !== 'X'))) val = `0x${newval}`;
+  else if (oldval === null || oldval !== newval) val = newval;
+  else return true;
+  sym.def[S_DEF_USER].val = val;
+  symClearAllValid();
+  return true;
+}
+
+/** sym_get_string_default(): the value the symbol would have without a user value (savedefconfig). */
+export function symGetStringDefault(sym: Sym): string {
+  const c = ctx();
+  symCalcVisibility(sym);
+  symCalcValue(c.modulesSym);
+  let val: Tristate = no;
+  let str = '';
+  const prop = symGetDefaultProp(sym);
+  if (prop) {
+    if (sym.type === SymbolType.Bool || sym.type === SymbolType.Tristate) {
+      val = exprAnd(exprCalcValue(prop.expr), prop.visible.tri);
+    } else {
+      const ds = propGetSymbol(prop);
+      if (ds) {
+        symCalcValue(ds);
+        str = ds.curr.val ?? '';
+      }
+    }
+  }
+  val = exprOr(val, sym.rev_dep.tri);
+  if (val === mod && !symIsChoiceValue(sym) && c.modulesSym.curr.tri === no) val = yes;
+  if (sym.type === SymbolType.Bool && val === mod) val = yes;
+  if (val < sym.implied.tri) val = sym.implied.tri;
+  switch (sym.type) {
+    case SymbolType.Bool:
+    case SymbolType.Tristate:
+      return val === no ? 'n' : val === mod ? 'm' : 'y';
+    case SymbolType.Int:
+    case SymbolType.Hex:
+    case SymbolType.String:
+      return str;
+    default:
+      return '';
+  }
+}
+
+/** sym_get_string_value(): "n"/"m"/"y" for bool/tristate, else the current string value. */
+export function symGetStringValue(sym: Sym): string {
+  if (sym.type === SymbolType.Bool || sym.type === SymbolType.Tristate) {
+    const v = sym.curr.tri;
+    return v === no ? 'n' : v === mod ? 'm' : 'y';
+  }
+  return sym.curr.val ?? '';
+}
+
+/** sym_is_changeable(): visible above what selects force. */
+export function symIsChangeable(sym: Sym): boolean {
+  return sym.visible > sym.rev_dep.tri;
+}
+
+/** sym_find(): a non-constant symbol by name (y/m/n give the constants). */
+export function symFind(name: string): Sym | null {
+  const t = ctx().tree;
+  if (name === 'y') return t.symbolYes;
+  if (name === 'm') return t.symbolMod;
+  if (name === 'n') return t.symbolNo;
+  const s = t.byName.get(name);
+  return s && !(s.flags & SYMBOL_CONST) ? s : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recursive dependency check (sym_check_deps)
+
+type StackExpr = 'dir_dep' | 'rev_dep' | 'implied' | 'prop_expr' | null;
+interface DepStack {
+  sym: Sym;
+  prop: Property | null;
+  expr: StackExpr;
+}
+let depStack: DepStack[] = [];
+
+function depStackInsert(sym: Sym): DepStack {
+  const s: DepStack = { sym, prop: null, expr: null };
+  depStack.push(s);
+  return s;
+}
+function depStackRemove(): void {
+  depStack.pop();
+}
+
+function propTypeName(t: Property['type']): string {
+  return t === 'unknown' ? 'unknown' : t;
+}
+
+function symCheckPrintRecursive(lastSymIn: Sym): void {
+  const c = ctx();
+  let lastSym = lastSymIn;
+  let pushedCv = false;
+  if (symIsChoiceValue(lastSym)) {
+    depStackInsert(lastSym);
+    pushedCv = true;
+    lastSym = choiceOf(lastSym);
+  }
+  let start = -1;
+  for (let i = depStack.length - 1; i >= 0; i--) if (depStack[i].sym === lastSym) { start = i; break; }
+  if (start < 0) {
+    c.stderr('unexpected recursive dependency error\n');
+    if (pushedCv) depStackRemove();
+    return;
+  }
+  let menu = null as null | import('./model.js').Menu;
+  const nm = (s: Sym) => s.name ?? '<choice>';
+  for (let i = start; i < depStack.length; i++) {
+    const st = depStack[i];
+    const sym = st.sym;
+    const nextSym = i + 1 < depStack.length ? depStack[i + 1].sym : lastSym;
+    let prop: Property | null = st.prop ?? sym.props[0] ?? null;
+    if (symIsChoice(sym) || symIsChoiceValue(sym)) {
+      for (const p of sym.props) {
+        prop = p;
+        menu = p.menu;
+        if (p.menu) break;
+      }
+    }
+    const loc = (p: Property | null) => (p ? `${p.filename}:${p.lineno}` : '?:0');
+    if (st.sym === lastSym) c.stderr(`${loc(prop)}:error: recursive dependency detected!\n`);
+    if (symIsChoice(sym)) {
+      c.stderr(`${menu!.file}:${menu!.lineno}:\tchoice ${nm(sym)} contains symbol ${nm(nextSym)}\n`);
+    } else if (symIsChoiceValue(sym)) {
+      c.stderr(`${menu!.file}:${menu!.lineno}:\tsymbol ${nm(sym)} is part of choice ${nm(nextSym)}\n`);
+    } else if (st.expr === 'dir_dep') {
+      c.stderr(`${loc(prop)}:\tsymbol ${nm(sym)} depends on ${nm(nextSym)}\n`);
+    } else if (st.expr === 'rev_dep') {
+      c.stderr(`${loc(prop)}:\tsymbol ${nm(sym)} is selected by ${nm(nextSym)}\n`);
+    } else if (st.expr === 'implied') {
+      c.stderr(`${loc(prop)}:\tsymbol ${nm(sym)} is implied by ${nm(nextSym)}\n`);
+    } else if (st.expr) {
+      c.stderr(`${loc(prop)}:\tsymbol ${nm(sym)} ${propTypeName(prop!.type)} value contains ${nm(nextSym)}\n`);
+    } else {
+      c.stderr(`${loc(prop)}:\tsymbol ${nm(sym)} ${propTypeName(prop!.type)} is visible depending on ${nm(nextSym)}\n`);
+    }
+  }
+  c.stderr('For a resolution refer to Documentation/kbuild/kconfig-language.rst\n' +
+    'subsection "Kconfig recursive dependency limitations"\n\n');
+  if (pushedCv) depStackRemove();
+}
+
+function symCheckExprDeps(e: import('./model.js').Expr | null): Sym | null {
+  if (!e) return null;
+  switch (e.type) {
+    case 'or':
+    case 'and':
+      return symCheckExprDeps(e.left) ?? symCheckExprDeps(e.right);
+    case 'not':
+      return symCheckExprDeps(e.expr);
+    case 'symbol':
+      return symCheckDeps(e.sym);
+    case 'list':
+    case 'range':
+      ctx().stderr(`Oops! How to check ${e.type === 'list' ? 10 : 12}?\n`);
+      return null;
+    default:
+      return symCheckDeps(e.left) ?? symCheckDeps(e.right);
+  }
+}
+
+function symCheckSymDeps(sym: Sym): Sym | null {
+  const stack = depStackInsert(sym);
+  let sym2: Sym | null = null;
+  out: {
+    stack.expr = 'dir_dep';
+    sym2 = symCheckExprDeps(sym.dir_dep.expr);
+    if (sym2) break out;
+    stack.expr = 'rev_dep';
+    sym2 = symCheckExprDeps(sym.rev_dep.expr);
+    if (sym2) break out;
+    stack.expr = 'implied';
+    sym2 = symCheckExprDeps(sym.implied.expr);
+    if (sym2) break out;
+    stack.expr = null;
+    for (const prop of sym.props) {
+      if (prop.type === 'choice' || prop.type === 'select' || prop.type === 'imply') continue;
+      stack.prop = prop;
+      sym2 = symCheckExprDeps(prop.visible.expr);
+      if (sym2) break;
+      if (prop.type !== 'default' || symIsChoice(sym)) continue;
+      stack.expr = 'prop_expr';
+      sym2 = symCheckExprDeps(prop.expr);
+      if (sym2) break;
+      stack.expr = null;
+    }
+  }
+  depStackRemove();
+  return sym2;
+}
+
+function symCheckChoiceDeps(choice: Sym): Sym | null {
+  depStackInsert(choice);
+  const members = choiceMembers(choice);
+  for (const m of members) m.flags |= SYMBOL_CHECK | SYMBOL_CHECKED;
+  choice.flags |= SYMBOL_CHECK | SYMBOL_CHECKED;
+  let sym2 = symCheckSymDeps(choice);
+  choice.flags &= ~SYMBOL_CHECK;
+  if (!sym2) {
+    for (const m of members) {
+      sym2 = symCheckSymDeps(m);
+      if (sym2) break;
+    }
+  }
+  for (const m of members) m.flags &= ~SYMBOL_CHECK;
+  if (sym2 && symIsChoiceValue(sym2) && choiceOf(sym2) === choice) sym2 = choice;
+  depStackRemove();
+  return sym2;
+}
+
+/**
+ * sym_check_deps(): detect a recursive dependency through `sym`, printing the kernel's
+ * "recursive dependency detected!" chain on stderr. Returns the symbol closing the cycle, or null.
+ */
+export function symCheckDeps(sym: Sym): Sym | null {
+  if (sym.flags & SYMBOL_CHECK) {
+    symCheckPrintRecursive(sym);
+    return sym;
+  }
+  if (sym.flags & SYMBOL_CHECKED) return null;
+  let sym2: Sym | null;
+  if (symIsChoiceValue(sym)) {
+    depStackInsert(sym);
+    sym2 = symCheckDeps(choiceOf(sym));
+    depStackRemove();
+  } else if (symIsChoice(sym)) {
+    sym2 = symCheckChoiceDeps(sym);
+  } else {
+    sym.flags |= SYMBOL_CHECK | SYMBOL_CHECKED;
+    sym2 = symCheckSymDeps(sym);
+    sym.flags &= ~SYMBOL_CHECK;
+  }
+  return sym2;
+}
+
+/** Reset the recursion stack (used before a fresh sym_check_deps pass). */
+export function resetDepStack(): void {
+  depStack = [];
+}

@@ -1,0 +1,803 @@
+/**
+ * Expression helpers: a line-by-line port of Linux 6.1 scripts/kconfig/expr.c (the parts that
+ * menu.c, symbol.c and confdata.c call), plus expr_print() with the C tool's parenthesisation.
+ *
+ * The C functions rewrite expressions in place through `struct expr **` pointers; here such
+ * pointers are {@link Ref} objects (a getter/setter on a parent node's field) so that the
+ * rewriting order, and therefore the resulting expression shapes, are exactly the C ones.
+ * Functions that return a new expression in C return one here too.
+ *
+ * Evaluation ({@link exprCalcValue}) needs the symbol values, so this module imports
+ * sym_calc_value/sym_get_string_value from ./evaluate.js (a function-level cycle, safe in ESM).
+ */
+import type { Expr, Sym, Tristate } from './model.js';
+import { SymbolType, SYMBOL_CONST, no, yes } from './model.js';
+import { ctx, symCalcValue, symGetStringValue } from './evaluate.js';
+
+/** A settable reference to an expression slot: `struct expr **` of expr.c. */
+export interface Ref {
+  get(): Expr;
+  set(e: Expr): void;
+}
+
+type AndOr = Extract<Expr, { type: 'and' | 'or' }>;
+type Comp = Extract<Expr, { type: 'equal' | 'unequal' | 'lth' | 'leq' | 'gth' | 'geq' }>;
+type CompType = Comp['type'];
+
+/** `EXPR_OR`, `EXPR_AND`, `EXPR_NOT` of expr.h on tristates (0 = n, 1 = m, 2 = y). */
+export const exprOr = (a: Tristate, b: Tristate): Tristate => (a > b ? a : b);
+export const exprAnd = (a: Tristate, b: Tristate): Tristate => (a < b ? a : b);
+export const exprNot = (a: Tristate): Tristate => (2 - a) as Tristate;
+
+/** expr_alloc_symbol(): a new E_SYMBOL leaf for `sym`. */
+export function exprAllocSymbol(sym: Sym): Expr {
+  return { type: 'symbol', sym };
+}
+
+/** expr_alloc_one(E_NOT, e). */
+export function exprAllocNot(e: Expr): Expr {
+  return { type: 'not', expr: e };
+}
+
+/** expr_alloc_two(E_AND/E_OR, e1, e2). */
+export function exprAllocTwo(type: 'and' | 'or', left: Expr, right: Expr): Expr {
+  return { type, left, right };
+}
+
+/** expr_alloc_comp(): a comparison `s1 <op> s2`. */
+export function exprAllocComp(type: CompType, left: Sym, right: Sym): Expr {
+  return { type, left, right };
+}
+
+/** expr_alloc_and(): `e1 && e2`, where a null operand means "y" and is dropped. */
+export function exprAllocAnd(e1: Expr | null, e2: Expr | null): Expr | null {
+  if (!e1) return e2;
+  return e2 ? { type: 'and', left: e1, right: e2 } : e1;
+}
+
+/** expr_alloc_or(): `e1 || e2`, where a null operand is dropped. */
+export function exprAllocOr(e1: Expr | null, e2: Expr | null): Expr | null {
+  if (!e1) return e2;
+  return e2 ? { type: 'or', left: e1, right: e2 } : e1;
+}
+
+/** expr_copy(): a deep copy (symbols are shared, as in C). Null stays null. */
+export function exprCopy(org: Expr | null): Expr | null {
+  if (!org) return null;
+  return copyNode(org);
+}
+
+function copyNode(e: Expr): Expr {
+  switch (e.type) {
+    case 'symbol':
+      return { type: 'symbol', sym: e.sym };
+    case 'not':
+      return { type: 'not', expr: copyNode(e.expr) };
+    case 'and':
+    case 'or':
+      return { type: e.type, left: copyNode(e.left), right: copyNode(e.right) };
+    case 'list':
+      return { type: 'list', sym: e.sym, next: e.next ? copyNode(e.next) : null };
+    case 'range':
+      return { type: 'range', left: e.left, right: e.right };
+    default:
+      return { type: e.type, left: e.left, right: e.right };
+  }
+}
+
+/** expr_is_yes(): null, or the constant `y`. */
+export function exprIsYes(e: Expr | null): boolean {
+  return !e || (e.type === 'symbol' && e.sym === ctx().tree.symbolYes);
+}
+
+/** expr_is_no(): the constant `n`. */
+export function exprIsNo(e: Expr | null): boolean {
+  return !!e && e.type === 'symbol' && e.sym === ctx().tree.symbolNo;
+}
+
+const isComp = (e: Expr): e is Comp =>
+  e.type === 'equal' || e.type === 'unequal' || e.type === 'lth' || e.type === 'leq' || e.type === 'gth' || e.type === 'geq';
+
+function leftSym(e: Expr): Sym {
+  if (e.type === 'symbol') return e.sym;
+  if (isComp(e)) return e.left;
+  throw new Error(`expr: no left symbol in ${e.type}`);
+}
+
+let transCount = 0;
+
+let constCache: { tree: unknown; yes: Sym; no: Sym; mod: Sym } | null = null;
+
+function symRef(): { yes: Sym; no: Sym; mod: Sym } {
+  const t = ctx().tree;
+  if (constCache && constCache.tree === t) return constCache;
+  constCache = { tree: t, yes: t.symbolYes, no: t.symbolNo, mod: t.symbolMod };
+  return constCache;
+}
+
+/** __expr_eliminate_eq(): replace equal leaves of two `type` trees by y (&&) or n (||). */
+function eliminateEqInner(type: 'and' | 'or', r1: Ref, r2: Ref): void {
+  const e1 = r1.get();
+  if (e1.type === type) {
+    eliminateEqInner(type, childRef(e1, 'left'), r2);
+    eliminateEqInner(type, childRef(e1, 'right'), r2);
+    return;
+  }
+  const e2 = r2.get();
+  if (e2.type === type) {
+    eliminateEqInner(type, r1, childRef(e2, 'left'));
+    eliminateEqInner(type, r1, childRef(e2, 'right'));
+    return;
+  }
+  const s = symRef();
+  if (e1.type === 'symbol' && e2.type === 'symbol' && e1.sym === e2.sym && (e1.sym === s.yes || e1.sym === s.no)) return;
+  if (!exprEq(e1, e2)) return;
+  transCount++;
+  const c = type === 'or' ? s.no : s.yes;
+  r1.set(exprAllocSymbol(c));
+  r2.set(exprAllocSymbol(c));
+}
+
+function childRef(p: AndOr, side: 'left' | 'right'): Ref {
+  return { get: () => p[side], set: (v) => { p[side] = v; } };
+}
+
+function varRef(init: Expr): Ref & { v: Expr } {
+  const r = {
+    v: init,
+    get: () => r.v,
+    set: (x: Expr) => { r.v = x; },
+  };
+  return r;
+}
+
+/**
+ * expr_eliminate_eq(): remove operands common to both expressions (in place through the refs).
+ * Null expressions are left alone.
+ */
+export function exprEliminateEq(r1: { get(): Expr | null; set(e: Expr): void }, r2: { get(): Expr | null; set(e: Expr): void }): void {
+  const a = r1.get();
+  const b = r2.get();
+  if (!a || !b) return;
+  const R1 = r1 as Ref;
+  const R2 = r2 as Ref;
+  if (a.type === 'or' || a.type === 'and') eliminateEqInner(a.type, R1, R2);
+  const a2 = R1.get();
+  const b2 = R2.get();
+  if (a2.type !== b2.type && (b2.type === 'or' || b2.type === 'and')) eliminateEqInner(b2.type, R1, R2);
+  R1.set(eliminateYn(R1.get()));
+  R2.set(eliminateYn(R2.get()));
+}
+
+/**
+ * expr_eq(): structural equality after simplification; &&/|| operands may appear in any order.
+ * A null expression equals `y`.
+ */
+export function exprEq(e1: Expr | null, e2: Expr | null): boolean {
+  if (!e1 || !e2) return exprIsYes(e1) && exprIsYes(e2);
+  if (e1.type !== e2.type) return false;
+  switch (e1.type) {
+    case 'equal':
+    case 'geq':
+    case 'gth':
+    case 'leq':
+    case 'lth':
+    case 'unequal': {
+      const o = e2 as Comp;
+      return e1.left === o.left && e1.right === o.right;
+    }
+    case 'symbol':
+      return e1.sym === (e2 as { sym: Sym }).sym;
+    case 'not':
+      return exprEq(e1.expr, (e2 as { expr: Expr }).expr);
+    case 'and':
+    case 'or': {
+      const a = varRef(copyNode(e1));
+      const b = varRef(copyNode(e2));
+      const old = transCount;
+      exprEliminateEq(a, b);
+      const res = a.v.type === 'symbol' && b.v.type === 'symbol' && a.v.sym === b.v.sym;
+      transCount = old;
+      return res;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * expr_eliminate_yn(): `e && n -> n`, `e && y -> e`, `e || n -> e`, `e || y -> y` recursively.
+ * Returns the simplified expression (operands are rewritten in place).
+ */
+function eliminateYn(e: Expr): Expr {
+  const s = symRef();
+  if (e.type === 'and' || e.type === 'or') {
+    e.left = eliminateYn(e.left);
+    e.right = eliminateYn(e.right);
+    const absorb = e.type === 'and' ? s.no : s.yes;
+    const neutral = e.type === 'and' ? s.yes : s.no;
+    if (e.left.type === 'symbol') {
+      if (e.left.sym === absorb) return exprAllocSymbol(absorb);
+      if (e.left.sym === neutral) return e.right;
+    }
+    if (e.right.type === 'symbol') {
+      if (e.right.sym === absorb) return exprAllocSymbol(absorb);
+      if (e.right.sym === neutral) return e.left;
+    }
+  }
+  return e;
+}
+
+/** expr_join_or(): simplification of `e1 || e2` for two leaves, or null. */
+function joinOr(e1: Expr, e2: Expr): Expr | null {
+  const s = symRef();
+  if (exprEq(e1, e2)) return copyNode(e1);
+  const okType = (t: Expr['type']) => t === 'equal' || t === 'unequal' || t === 'symbol' || t === 'not';
+  if (!okType(e1.type) || !okType(e2.type)) return null;
+  let sym1: Sym;
+  let sym2: Sym;
+  if (e1.type === 'not') {
+    const tmp = e1.expr;
+    if (tmp.type !== 'equal' && tmp.type !== 'unequal' && tmp.type !== 'symbol') return null;
+    sym1 = leftSym(tmp);
+  } else sym1 = leftSym(e1);
+  if (e2.type === 'not') {
+    if (e2.expr.type !== 'symbol') return null;
+    sym2 = e2.expr.sym;
+  } else sym2 = leftSym(e2);
+  if (sym1 !== sym2) return null;
+  if (sym1.type !== SymbolType.Bool && sym1.type !== SymbolType.Tristate) return null;
+  if (sym1.type === SymbolType.Tristate && e1.type === 'equal' && e2.type === 'equal') {
+    const a = e1.right;
+    const b = e2.right;
+    if ((a === s.yes && b === s.mod) || (a === s.mod && b === s.yes)) return exprAllocComp('unequal', sym1, s.no);
+    if ((a === s.yes && b === s.no) || (a === s.no && b === s.yes)) return exprAllocComp('unequal', sym1, s.mod);
+    if ((a === s.mod && b === s.no) || (a === s.no && b === s.mod)) return exprAllocComp('unequal', sym1, s.yes);
+  }
+  if (sym1.type === SymbolType.Bool && sym1 === sym2) {
+    if ((e1.type === 'not' && e1.expr.type === 'symbol' && e2.type === 'symbol') ||
+        (e2.type === 'not' && e2.expr.type === 'symbol' && e1.type === 'symbol')) return exprAllocSymbol(s.yes);
+  }
+  return null;
+}
+
+/** expr_join_and(): simplification of `e1 && e2` for two leaves, or null. */
+function joinAnd(e1: Expr, e2: Expr): Expr | null {
+  const s = symRef();
+  if (exprEq(e1, e2)) return copyNode(e1);
+  const okType = (t: Expr['type']) => t === 'equal' || t === 'unequal' || t === 'symbol' || t === 'not';
+  if (!okType(e1.type) || !okType(e2.type)) return null;
+  let sym1: Sym;
+  let sym2: Sym;
+  if (e1.type === 'not') {
+    const tmp = e1.expr;
+    if (tmp.type !== 'equal' && tmp.type !== 'unequal' && tmp.type !== 'symbol') return null;
+    sym1 = leftSym(tmp);
+  } else sym1 = leftSym(e1);
+  if (e2.type === 'not') {
+    if (e2.expr.type !== 'symbol') return null;
+    sym2 = e2.expr.sym;
+  } else sym2 = leftSym(e2);
+  if (sym1 !== sym2) return null;
+  if (sym1.type !== SymbolType.Bool && sym1.type !== SymbolType.Tristate) return null;
+  const r1 = isComp(e1) ? e1.right : null;
+  const r2 = isComp(e2) ? e2.right : null;
+  if ((e1.type === 'symbol' && e2.type === 'equal' && r2 === s.yes) || (e2.type === 'symbol' && e1.type === 'equal' && r1 === s.yes))
+    return exprAllocComp('equal', sym1, s.yes);
+  if ((e1.type === 'symbol' && e2.type === 'unequal' && r2 === s.no) || (e2.type === 'symbol' && e1.type === 'unequal' && r1 === s.no))
+    return exprAllocSymbol(sym1);
+  if ((e1.type === 'symbol' && e2.type === 'unequal' && r2 === s.mod) || (e2.type === 'symbol' && e1.type === 'unequal' && r1 === s.mod))
+    return exprAllocComp('equal', sym1, s.yes);
+  if (sym1.type === SymbolType.Tristate) {
+    if (e1.type === 'equal' && e2.type === 'unequal') {
+      const b = e1.right;
+      if ((e2.right.flags & SYMBOL_CONST) && (b.flags & SYMBOL_CONST))
+        return b !== e2.right ? exprAllocComp('equal', sym1, b) : exprAllocSymbol(s.no);
+    }
+    if (e1.type === 'unequal' && e2.type === 'equal') {
+      const b = e2.right;
+      if ((e1.right.flags & SYMBOL_CONST) && (b.flags & SYMBOL_CONST))
+        return b !== e1.right ? exprAllocComp('equal', sym1, b) : exprAllocSymbol(s.no);
+    }
+    if (e1.type === 'unequal' && e2.type === 'unequal') {
+      const a = e1.right;
+      const b = e2.right;
+      if ((a === s.yes && b === s.no) || (a === s.no && b === s.yes)) return exprAllocComp('equal', sym1, s.mod);
+      if ((a === s.yes && b === s.mod) || (a === s.mod && b === s.yes)) return exprAllocComp('equal', sym1, s.no);
+      if ((a === s.mod && b === s.no) || (a === s.no && b === s.mod)) return exprAllocComp('equal', sym1, s.yes);
+    }
+  }
+  return null;
+}
+
+/**
+ * expr_eliminate_dups1(): compare all leaves of a `type` level pairwise and join them. A slot
+ * is (holder object, key): `holder[key]` is the `struct expr *` the C code reaches through
+ * `struct expr **` (no closures: this runs O(n^2) times on long dependency chains).
+ */
+type Holder = Record<string, Expr>;
+function eliminateDups1(type: 'and' | 'or', h1: Holder, k1: string, h2: Holder, k2: string): void {
+  const e1 = h1[k1];
+  if (e1.type === type) {
+    eliminateDups1(type, e1 as unknown as Holder, 'left', h2, k2);
+    eliminateDups1(type, e1 as unknown as Holder, 'right', h2, k2);
+    return;
+  }
+  const e2 = h2[k2];
+  if (e2.type === type) {
+    eliminateDups1(type, h1, k1, e2 as unknown as Holder, 'left');
+    eliminateDups1(type, h1, k1, e2 as unknown as Holder, 'right');
+    return;
+  }
+  if (e1 === e2) return;
+  if (e1.type === 'or' || e1.type === 'and') eliminateDups1(e1.type, h1, k1, h1, k1);
+  const a = h1[k1];
+  const b = h2[k2];
+  // Fast path: two plain symbols that differ never join (expr_join_and/or return NULL).
+  if (a.type === 'symbol' && b.type === 'symbol' && a.sym !== b.sym) return;
+  const s = symRef();
+  const tmp = type === 'or' ? joinOr(a, b) : joinAnd(a, b);
+  if (tmp) {
+    h1[k1] = exprAllocSymbol(type === 'or' ? s.no : s.yes);
+    h2[k2] = tmp;
+    transCount++;
+  }
+}
+
+/**
+ * expr_eliminate_dups(): remove duplicate and redundant operands (`A || B || A -> A || B`,
+ * `A && B && A=y -> A=y && B`). Returns the rewritten expression (null stays null).
+ */
+export function exprEliminateDups(e: Expr | null): Expr | null {
+  if (!e) return e;
+  const old = transCount;
+  const h: Holder = { v: e };
+  for (;;) {
+    transCount = 0;
+    const cur = h.v;
+    if (cur.type === 'or' || cur.type === 'and') eliminateDups1(cur.type, h, 'v', h, 'v');
+    if (!transCount) break;
+    h.v = eliminateYn(h.v);
+  }
+  transCount = old;
+  return h.v;
+}
+
+/**
+ * expr_transform(): normalise comparisons of bool symbols with constants, push negations inward
+ * (`!!a -> a`, `!(a || b) -> !a && !b`, `!a=x -> a!=x`, ...). Prints the kernel's
+ * "boolean symbol X tested for 'm'" notice on stdout like the C tool. Returns the result.
+ */
+export function exprTransform(e: Expr | null): Expr | null {
+  if (!e) return null;
+  return transform(e);
+}
+
+function transform(e: Expr): Expr {
+  const s = symRef();
+  if (e.type === 'and' || e.type === 'or') {
+    e.left = transform(e.left);
+    e.right = transform(e.right);
+  } else if (e.type === 'not') {
+    e.expr = transform(e.expr);
+  }
+  switch (e.type) {
+    case 'equal':
+      if (e.left.type !== SymbolType.Bool) break;
+      if (e.right === s.no) return exprAllocNot(exprAllocSymbol(e.left));
+      if (e.right === s.mod) {
+        ctx().stdout(`boolean symbol ${e.left.name} tested for 'm'? test forced to 'n'\n`);
+        return exprAllocSymbol(s.no);
+      }
+      if (e.right === s.yes) return exprAllocSymbol(e.left);
+      break;
+    case 'unequal':
+      if (e.left.type !== SymbolType.Bool) break;
+      if (e.right === s.no) return exprAllocSymbol(e.left);
+      if (e.right === s.mod) {
+        ctx().stdout(`boolean symbol ${e.left.name} tested for 'm'? test forced to 'y'\n`);
+        return exprAllocSymbol(s.yes);
+      }
+      if (e.right === s.yes) return exprAllocNot(exprAllocSymbol(e.left));
+      break;
+    case 'not': {
+      const l = e.expr;
+      switch (l.type) {
+        case 'not':
+          return transform(l.expr);
+        case 'equal':
+        case 'unequal':
+          return { type: l.type === 'equal' ? 'unequal' : 'equal', left: l.left, right: l.right };
+        case 'leq':
+        case 'geq':
+          return { type: l.type === 'leq' ? 'gth' : 'lth', left: l.left, right: l.right };
+        case 'lth':
+        case 'gth':
+          return { type: l.type === 'lth' ? 'geq' : 'leq', left: l.left, right: l.right };
+        case 'or':
+          return transform({ type: 'and', left: exprAllocNot(l.left), right: exprAllocNot(l.right) });
+        case 'and':
+          return transform({ type: 'or', left: exprAllocNot(l.left), right: exprAllocNot(l.right) });
+        case 'symbol':
+          if (l.sym === s.yes) return exprAllocSymbol(s.no);
+          if (l.sym === s.mod) return exprAllocSymbol(s.mod);
+          if (l.sym === s.no) return exprAllocSymbol(s.yes);
+          break;
+        default:
+          break;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return e;
+}
+
+/** expr_contains_symbol(): whether `sym` occurs anywhere in `dep`. */
+export function exprContainsSymbol(dep: Expr | null, sym: Sym): boolean {
+  if (!dep) return false;
+  switch (dep.type) {
+    case 'and':
+    case 'or':
+      return exprContainsSymbol(dep.left, sym) || exprContainsSymbol(dep.right, sym);
+    case 'symbol':
+      return dep.sym === sym;
+    case 'not':
+      return exprContainsSymbol(dep.expr, sym);
+    case 'list':
+    case 'range':
+      return false;
+    default:
+      return dep.left === sym || dep.right === sym;
+  }
+}
+
+/** expr_depends_symbol(): whether `dep` can only be true when `sym` is (an &&-chain with sym, sym=y/m, sym!=n). */
+export function exprDependsSymbol(dep: Expr | null, sym: Sym): boolean {
+  if (!dep) return false;
+  const s = symRef();
+  switch (dep.type) {
+    case 'and':
+      return exprDependsSymbol(dep.left, sym) || exprDependsSymbol(dep.right, sym);
+    case 'symbol':
+      return dep.sym === sym;
+    case 'equal':
+      return dep.left === sym && (dep.right === s.yes || dep.right === s.mod);
+    case 'unequal':
+      return dep.left === sym && dep.right === s.no;
+    default:
+      return false;
+  }
+}
+
+/**
+ * expr_trans_compare(): insert explicit comparisons of type `type` (equal/unequal) to `sym`
+ * (`A -> A!=n`, `A && B -> !(A=n || B=n)` for E_UNEQUAL/n). Returns a new expression.
+ */
+export function exprTransCompare(e: Expr | null, type: 'equal' | 'unequal', sym: Sym): Expr | null {
+  const s = symRef();
+  if (!e) {
+    const r = exprAllocSymbol(sym);
+    return type === 'unequal' ? exprAllocNot(r) : r;
+  }
+  switch (e.type) {
+    case 'and':
+    case 'or': {
+      const e1 = exprTransCompare(e.left, 'equal', sym) as Expr;
+      const e2 = exprTransCompare(e.right, 'equal', sym) as Expr;
+      let r: Expr = e;
+      if (sym === s.yes) r = exprAllocTwo(e.type, e1, e2);
+      if (sym === s.no) r = exprAllocTwo(e.type === 'and' ? 'or' : 'and', e1, e2);
+      if (type === 'unequal') r = exprAllocNot(r);
+      return r;
+    }
+    case 'not':
+      return exprTransCompare(e.expr, type === 'equal' ? 'unequal' : 'equal', sym);
+    case 'unequal':
+    case 'lth':
+    case 'leq':
+    case 'gth':
+    case 'geq':
+    case 'equal':
+      if (type === 'equal') {
+        if (sym === s.yes) return copyNode(e);
+        if (sym === s.mod) return exprAllocSymbol(s.no);
+        if (sym === s.no) return exprAllocNot(copyNode(e));
+      } else {
+        if (sym === s.yes) return exprAllocNot(copyNode(e));
+        if (sym === s.mod) return exprAllocSymbol(s.yes);
+        if (sym === s.no) return copyNode(e);
+      }
+      return null;
+    case 'symbol':
+      return exprAllocComp(type, e.sym, sym);
+    default:
+      return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// C library number parsing, as expr_parse_string() and symbol.c use it (glibc semantics).
+
+const LLONG_MAX = (1n << 63n) - 1n;
+const LLONG_MIN = -(1n << 63n);
+const ULLONG_MAX = (1n << 64n) - 1n;
+
+/** Result of {@link strtoll}/{@link strtoull}: value, index just past the number, ERANGE flag. */
+export interface StrtolResult {
+  value: bigint;
+  end: number;
+  erange: boolean;
+}
+
+const isSpaceC = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r';
+
+function digitVal(c: string): number {
+  const code = c.charCodeAt(0);
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 97 && code <= 122) return code - 87;
+  if (code >= 65 && code <= 90) return code - 55;
+  return 99;
+}
+
+function strtoCore(str: string, base: number): { neg: boolean; mag: bigint; end: number; over: boolean } {
+  let i = 0;
+  while (i < str.length && isSpaceC(str[i])) i++;
+  let neg = false;
+  if (str[i] === '+' || str[i] === '-') {
+    neg = str[i] === '-';
+    i++;
+  }
+  if ((base === 0 || base === 16) && str[i] === '0' && (str[i + 1] === 'x' || str[i + 1] === 'X') && i + 2 < str.length && digitVal(str[i + 2]) < 16) {
+    i += 2;
+    base = 16;
+  } else if (base === 0) {
+    base = str[i] === '0' ? 8 : 10;
+  }
+  const start = i;
+  let mag = 0n;
+  let over = false;
+  const B = BigInt(base);
+  while (i < str.length && digitVal(str[i]) < base) {
+    mag = mag * B + BigInt(digitVal(str[i]));
+    if (mag > ULLONG_MAX) over = true;
+    i++;
+  }
+  if (i === start) return { neg: false, mag: 0n, end: 0, over: false };
+  return { neg, mag, end: i, over };
+}
+
+/** C `strtoll(str, &end, base)`: signed 64-bit, saturating with ERANGE. */
+export function strtoll(str: string, base: number): StrtolResult {
+  const r = strtoCore(str, base);
+  if (r.end === 0) return { value: 0n, end: 0, erange: false };
+  let v = r.neg ? -r.mag : r.mag;
+  let erange = r.over;
+  if (r.over) v = r.neg ? LLONG_MIN : LLONG_MAX;
+  else if (v > LLONG_MAX) { v = LLONG_MAX; erange = true; }
+  else if (v < LLONG_MIN) { v = LLONG_MIN; erange = true; }
+  return { value: v, end: r.end, erange };
+}
+
+/** C `strtoull(str, &end, base)`: unsigned 64-bit (a leading '-' negates modulo 2^64). */
+export function strtoull(str: string, base: number): StrtolResult {
+  const r = strtoCore(str, base);
+  if (r.end === 0) return { value: 0n, end: 0, erange: false };
+  if (r.over) return { value: ULLONG_MAX, end: r.end, erange: true };
+  return { value: r.neg ? BigInt.asUintN(64, -r.mag) : r.mag, end: r.end, erange: false };
+}
+
+const isXdigit = (c: string | undefined) => !!c && /[0-9a-fA-F]/.test(c);
+
+/** expr_parse_string(): classify a value as number (signed/unsigned) or string. */
+function parseString(str: string, type: SymbolType): { kind: 'string' | 'signed' | 'unsigned'; v: bigint } {
+  if (type === SymbolType.Bool || type === SymbolType.Tristate) {
+    return { kind: 'signed', v: str === 'n' ? 0n : str === 'm' ? 1n : str === 'y' ? 2n : -1n };
+  }
+  let r: StrtolResult;
+  let kind: 'signed' | 'unsigned';
+  if (type === SymbolType.Int) { r = strtoll(str, 10); kind = 'signed'; }
+  else if (type === SymbolType.Hex) { r = strtoull(str, 16); kind = 'unsigned'; }
+  else { r = strtoll(str, 0); kind = 'signed'; }
+  const ok = !r.erange && r.end === str.length && r.end > 0 && isXdigit(str[r.end - 1]);
+  return ok ? { kind, v: r.value } : { kind: 'string', v: 0n };
+}
+
+const cmpStr = (a: string, b: string): number => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  const c = Buffer.compare(x, y);
+  return c;
+};
+
+/**
+ * expr_calc_value(): the tristate value of an expression (null is `y`). Comparisons compare as
+ * numbers when both sides parse as numbers of their symbol types (hex as unsigned), else as
+ * strings (strcmp).
+ */
+export function exprCalcValue(e: Expr | null): Tristate {
+  if (!e) return yes;
+  switch (e.type) {
+    case 'symbol':
+      symCalcValue(e.sym);
+      return e.sym.curr.tri;
+    case 'and':
+      return exprAnd(exprCalcValue(e.left), exprCalcValue(e.right));
+    case 'or':
+      return exprOr(exprCalcValue(e.left), exprCalcValue(e.right));
+    case 'not':
+      return exprNot(exprCalcValue(e.expr));
+    case 'list':
+    case 'range':
+      return no;
+    default:
+      break;
+  }
+  symCalcValue(e.left);
+  symCalcValue(e.right);
+  const str1 = symGetStringValue(e.left);
+  const str2 = symGetStringValue(e.right);
+  let k1: ReturnType<typeof parseString> = { kind: 'string', v: 0n };
+  let k2: ReturnType<typeof parseString> = { kind: 'string', v: 0n };
+  if (e.left.type !== SymbolType.String || e.right.type !== SymbolType.String) {
+    k1 = parseString(str1, e.left.type);
+    k2 = parseString(str2, e.right.type);
+  }
+  let res: number;
+  if (k1.kind === 'string' || k2.kind === 'string') res = Math.sign(cmpStr(str1, str2));
+  else if (k1.kind === 'unsigned' || k2.kind === 'unsigned') {
+    const a = BigInt.asUintN(64, k1.v);
+    const b = BigInt.asUintN(64, k2.v);
+    res = a > b ? 1 : a < b ? -1 : 0;
+  } else res = k1.v > k2.v ? 1 : k1.v < k2.v ? -1 : 0;
+  switch (e.type) {
+    case 'equal': return res ? no : yes;
+    case 'geq': return res >= 0 ? yes : no;
+    case 'gth': return res > 0 ? yes : no;
+    case 'leq': return res <= 0 ? yes : no;
+    case 'lth': return res < 0 ? yes : no;
+    case 'unequal': return res ? yes : no;
+  }
+  return no;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Printing
+
+/** Numeric `enum expr_type` of expr.h, for expr_compare_type(). */
+const TYPE_NUM: Record<Expr['type'] | 'none', number> = {
+  none: 0, or: 1, and: 2, not: 3, equal: 4, unequal: 5, lth: 6, leq: 7, gth: 8, geq: 9, list: 10, symbol: 11, range: 12,
+};
+
+/** expr_compare_type(): > 0 when an operand of type t2 under t1 needs parentheses. */
+function compareType(t1: number, t2: number): number {
+  if (t1 === t2) return 0;
+  const [E_NONE, E_OR, E_AND, E_NOT, E_EQUAL, E_UNEQUAL, E_LTH, E_LEQ, E_GTH, E_GEQ, E_LIST] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  // C switch with fall-through, entered at t1.
+  let stage: number;
+  switch (t1) {
+    case E_LEQ: case E_LTH: case E_GEQ: case E_GTH: stage = 0; break;
+    case E_EQUAL: case E_UNEQUAL: stage = 1; break;
+    case E_NOT: stage = 2; break;
+    case E_AND: stage = 3; break;
+    case E_OR: stage = 4; break;
+    case E_LIST: stage = 5; break;
+    default: return -1;
+  }
+  if (stage <= 0 && (t2 === E_EQUAL || t2 === E_UNEQUAL)) return 1;
+  if (stage <= 1 && t2 === E_NOT) return 1;
+  if (stage <= 2 && t2 === E_AND) return 1;
+  if (stage <= 3 && t2 === E_OR) return 1;
+  if (stage <= 4 && t2 === E_LIST) return 1;
+  if (stage <= 5 && t2 === E_NONE) return 1;
+  return -1;
+}
+
+/** Callback of expr_print(): receives the symbol a token names (or null) and the token text. */
+export type ExprPrintFn = (sym: Sym | null, str: string) => void;
+
+/**
+ * expr_print(): print `e` token by token with the C tool's parenthesisation (`prevtoken` is the
+ * enclosing operator; 'none' at the top). A null expression prints as `y`.
+ */
+export function exprPrint(e: Expr | null, fn: ExprPrintFn, prevtoken: Expr['type'] | 'none' = 'none'): void {
+  if (!e) {
+    fn(null, 'y');
+    return;
+  }
+  const paren = compareType(TYPE_NUM[prevtoken], TYPE_NUM[e.type]) > 0;
+  if (paren) fn(null, '(');
+  const leftName = (s: Sym) => (s.name !== null ? fn(s, s.name) : fn(null, '<choice>'));
+  switch (e.type) {
+    case 'symbol':
+      leftName(e.sym);
+      break;
+    case 'not':
+      fn(null, '!');
+      exprPrint(e.expr, fn, 'not');
+      break;
+    case 'equal':
+    case 'unequal':
+    case 'leq':
+    case 'lth':
+    case 'geq':
+    case 'gth': {
+      const op = { equal: '=', unequal: '!=', leq: '<=', lth: '<', geq: '>=', gth: '>' }[e.type];
+      leftName(e.left);
+      fn(null, op);
+      fn(e.right, e.right.name ?? '');
+      break;
+    }
+    case 'or':
+      exprPrint(e.left, fn, 'or');
+      fn(null, ' || ');
+      exprPrint(e.right, fn, 'or');
+      break;
+    case 'and':
+      exprPrint(e.left, fn, 'and');
+      fn(null, ' && ');
+      exprPrint(e.right, fn, 'and');
+      break;
+    case 'list':
+      fn(e.sym, e.sym.name ?? '');
+      if (e.next) {
+        fn(null, ' ^ ');
+        exprPrint(e.next, fn, 'list');
+      }
+      break;
+    case 'range':
+      fn(null, '[');
+      fn(e.left, e.left.name ?? '');
+      fn(null, ' ');
+      fn(e.right, e.right.name ?? '');
+      fn(null, ']');
+      break;
+  }
+  if (paren) fn(null, ')');
+}
+
+/** expr_fprint() into a string: the expression as the C tool prints it (`A && (B || C)`). */
+export function exprToString(e: Expr | null): string {
+  let out = '';
+  exprPrint(e, (_s, str) => { out += str; });
+  return out;
+}
+
+/**
+ * expr_gstr_print(): the expression with each symbol followed by ` [=value]` (symbol.c's
+ * diagnostics, menuconfig's help). Symbols of unknown type get no value.
+ */
+export function exprGstrPrint(e: Expr | null): string {
+  let out = '';
+  exprPrint(e, (sym, str) => {
+    out += str;
+    if (sym && sym.type !== SymbolType.Unknown) out += ` [=${symGetStringValue(sym)}]`;
+  });
+  return out;
+}
+
+/**
+ * expr_gstr_print_revdep(): the top-level `||` operands of a reverse dependency whose value is
+ * `prType`, one per line as `  - expr`, preceded by `title` when any is printed.
+ */
+export function exprGstrPrintRevdep(e: Expr, prType: Tristate, title: string): string {
+  let out = '';
+  let t: string | null = title;
+  const walk = (x: Expr): void => {
+    if (x.type === 'or') {
+      walk(x.left);
+      walk(x.right);
+    } else if (exprCalcValue(x) === prType) {
+      if (t !== null) {
+        out += t;
+        t = null;
+      }
+      out += '  - ';
+      out += exprGstrPrint(x);
+      out += '\n';
+    }
+  };
+  walk(e);
+  return out;
+}

@@ -1,0 +1,358 @@
+/**
+ * Menu finalisation and menu queries: a port of Linux 6.1 scripts/kconfig/menu.c
+ * (menu_finalize, rewrite_m, sym_check_prop, menu_is_visible, menu_get_prompt,
+ * menu_get_parent_menu) and of the tail of conf_parse() in parser.y (modules_sym default,
+ * "Main menu" prompt, sym_check_deps over the symbol table).
+ *
+ * Input: a {@link KconfigTree} as parseKconfig() returns it (parser.y + menu_add_* state,
+ * before menu_finalize). Output: the same tree, finalised in place: dependencies propagated to
+ * menus and properties, `select`/`imply` turned into rev_dep/implied, choices' member lists
+ * built, automatic submenus created and `if` blocks flattened.
+ */
+import type { Expr, KconfigTree, Menu, Property, PropType, Sym } from './model.js';
+import { KconfigError, SymbolType, SYMBOL_CHOICEVAL, SYMBOL_WARNED } from './model.js';
+import {
+  exprAllocAnd, exprAllocComp, exprAllocOr, exprAllocSymbol, exprCalcValue, exprContainsSymbol, exprCopy,
+  exprDependsSymbol, exprEliminateDups, exprEliminateEq, exprIsYes, exprTransCompare, exprTransform,
+} from './expr.js';
+import {
+  createContext, ctx, propGetSymbol, resetDepStack, symCalcValue, symCheckDeps, symGetChoiceProp,
+  symIsChoice, symIsChoiceValue, symIsOptional, symStringValid, symTypeName, useContext,
+  type EvalContext,
+} from './evaluate.js';
+
+function menuWarn(menu: Menu, msg: string): void {
+  ctx().stderr(`${menu.file}:${menu.lineno}:warning: ${msg}\n`);
+}
+
+function propWarn(prop: Property, msg: string): void {
+  ctx().stderr(`${prop.filename}:${prop.lineno}:warning: ${msg}\n`);
+}
+
+/** rewrite_m(): `m` becomes `m && MODULES` so that it is n without modules. In place. */
+function rewriteM(e: Expr | null): Expr | null {
+  if (!e) return e;
+  switch (e.type) {
+    case 'not':
+      e.expr = rewriteM(e.expr)!;
+      break;
+    case 'or':
+    case 'and':
+      e.left = rewriteM(e.left)!;
+      e.right = rewriteM(e.right)!;
+      break;
+    case 'symbol':
+      if (e.sym === ctx().tree.symbolMod) return exprAllocAnd(e, exprAllocSymbol(ctx().modulesSym));
+      break;
+    default:
+      break;
+  }
+  return e;
+}
+
+/** menu_set_type() on the entry `entry`: set an unknown type, or warn about a redefinition. */
+function menuSetType(entry: Menu, type: SymbolType): void {
+  const sym = entry.sym!;
+  if (sym.type === type) return;
+  if (sym.type === SymbolType.Unknown) {
+    sym.type = type;
+    return;
+  }
+  menuWarn(entry, `ignoring type redefinition of '${sym.name ?? '<choice>'}' from '${symTypeName(sym.type)}' to '${symTypeName(type)}'`);
+}
+
+/** menu_add_prop() for properties created during finalisation (P_CHOICE of choice values). */
+function addProp(entry: Menu, type: PropType, expr: Expr | null, file: string, lineno: number): Property {
+  const prop: Property = { type, text: null, visible: { expr: null, tri: 0 }, expr, menu: entry, filename: file, lineno };
+  if (entry.sym) entry.sym.props.push(prop);
+  return prop;
+}
+
+function menuValidateNumber(sym: Sym, sym2: Sym): boolean {
+  return sym2.type === SymbolType.Int || sym2.type === SymbolType.Hex ||
+    (sym2.type === SymbolType.Unknown && symStringValid(sym, sym2.name ?? ''));
+}
+
+/** sym_check_prop(): the kernel's property warnings (default/select/imply/range misuse). */
+function symCheckProp(sym: Sym): void {
+  for (const prop of sym.props) {
+    switch (prop.type) {
+      case 'default': {
+        if ((sym.type === SymbolType.String || sym.type === SymbolType.Int || sym.type === SymbolType.Hex) && prop.expr?.type !== 'symbol')
+          propWarn(prop, `default for config symbol '${sym.name}' must be a single symbol`);
+        if (prop.expr?.type !== 'symbol') break;
+        const sym2 = propGetSymbol(prop)!;
+        if (sym.type === SymbolType.Hex || sym.type === SymbolType.Int) {
+          if (!menuValidateNumber(sym, sym2)) propWarn(prop, `'${sym.name}': number is invalid`);
+        }
+        if (symIsChoice(sym)) {
+          const cp = symGetChoiceProp(sym2);
+          if (!cp || propGetSymbol(cp) !== sym)
+            propWarn(prop, `choice default symbol '${sym2.name}' is not contained in the choice`);
+        }
+        break;
+      }
+      case 'select':
+      case 'imply': {
+        const use = prop.type;
+        const sym2 = propGetSymbol(prop)!;
+        if (sym.type !== SymbolType.Bool && sym.type !== SymbolType.Tristate)
+          propWarn(prop, `config symbol '${sym.name}' uses ${use}, but is not bool or tristate`);
+        else if (sym2.type !== SymbolType.Unknown && sym2.type !== SymbolType.Bool && sym2.type !== SymbolType.Tristate)
+          propWarn(prop, `'${sym2.name}' has wrong type. '${use}' only accept arguments of bool and tristate type`);
+        break;
+      }
+      case 'range':
+        if (sym.type !== SymbolType.Int && sym.type !== SymbolType.Hex) propWarn(prop, 'range is only allowed for int or hex symbols');
+        if (prop.expr?.type === 'range' && (!menuValidateNumber(sym, prop.expr.left) || !menuValidateNumber(sym, prop.expr.right)))
+          propWarn(prop, 'range is invalid');
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+/** menu_finalize(): see the module comment. Recursive over `parent`'s subtree. */
+export function menuFinalize(parent: Menu): void {
+  const c = ctx();
+  const sym = parent.sym;
+  if (parent.list) {
+    let parentdep: Expr | null;
+    if (sym && symIsChoice(sym)) {
+      if (sym.type === SymbolType.Unknown) {
+        for (let menu: Menu | null = parent.list; menu; menu = menu.next) {
+          if (menu.sym && menu.sym.type !== SymbolType.Unknown) {
+            menuSetType(parent, menu.sym.type);
+            break;
+          }
+        }
+      }
+      for (let menu: Menu | null = parent.list; menu; menu = menu.next) {
+        if (menu.sym && menu.sym.type === SymbolType.Unknown) menuSetType(menu, sym.type);
+      }
+      parentdep = exprAllocSymbol(sym);
+    } else {
+      parentdep = parent.dep;
+    }
+
+    for (let menu: Menu | null = parent.list; menu; menu = menu.next) {
+      let basedep = rewriteM(menu.dep);
+      basedep = exprTransform(basedep);
+      basedep = exprAllocAnd(exprCopy(parentdep), basedep);
+      basedep = exprEliminateDups(basedep);
+      menu.dep = basedep;
+
+      const props: Property[] = menu.sym ? menu.sym.props : menu.prompt ? [menu.prompt] : [];
+      // Iterate over a snapshot length: C walks the linked list, which finalisation of this
+      // node does not extend.
+      for (let i = 0; i < props.length; i++) {
+        const prop = props[i];
+        if (prop.menu !== menu) continue;
+        let dep = rewriteM(prop.visible.expr);
+        dep = exprTransform(dep);
+        dep = exprAllocAnd(exprCopy(basedep), dep);
+        dep = exprEliminateDups(dep);
+        prop.visible.expr = dep;
+        if (prop.type === 'select') {
+          const es = propGetSymbol(prop)!;
+          es.rev_dep.expr = exprAllocOr(es.rev_dep.expr, exprAllocAnd(exprAllocSymbol(menu.sym!), exprCopy(dep)));
+        } else if (prop.type === 'imply') {
+          const es = propGetSymbol(prop)!;
+          es.implied.expr = exprAllocOr(es.implied.expr, exprAllocAnd(exprAllocSymbol(menu.sym!), exprCopy(dep)));
+        }
+      }
+    }
+    for (let menu: Menu | null = parent.list; menu; menu = menu.next) menuFinalize(menu);
+  } else if (sym) {
+    let basedep: Expr | null = parent.prompt ? parent.prompt.visible.expr : null;
+    basedep = exprTransCompare(basedep, 'unequal', c.tree.symbolNo);
+    basedep = exprEliminateDups(exprTransform(basedep));
+    let lastMenu: Menu | null = null;
+    for (let menu: Menu | null = parent.next; menu; menu = menu.next) {
+      let dep: Expr | null = menu.prompt ? menu.prompt.visible.expr : menu.dep;
+      if (!exprContainsSymbol(dep, sym)) break;
+      if (!exprDependsSymbol(dep, sym)) {
+        dep = exprTransCompare(dep, 'unequal', c.tree.symbolNo);
+        dep = exprEliminateDups(exprTransform(dep));
+        const r1 = { v: dep, get: () => r1.v, set: (x: Expr) => { r1.v = x; } };
+        const r2 = { v: exprCopy(basedep), get: () => r2.v, set: (x: Expr) => { r2.v = x; } };
+        exprEliminateEq(r1, r2);
+        if (!exprIsYes(r2.v)) break;
+      }
+      menuFinalize(menu);
+      menu.parent = parent;
+      lastMenu = menu;
+    }
+    if (lastMenu) {
+      parent.list = parent.next;
+      parent.next = lastMenu.next;
+      lastMenu.next = null;
+    }
+    sym.dir_dep.expr = exprAllocOr(sym.dir_dep.expr, parent.dep);
+  }
+
+  for (let menu: Menu | null = parent.list; menu; menu = menu.next) {
+    if (sym && symIsChoice(sym) && menu.sym && !symIsChoiceValue(menu.sym)) {
+      const msym = menu.sym;
+      msym.flags |= SYMBOL_CHOICEVAL;
+      if (!menu.prompt) menuWarn(menu, 'choice value must have a prompt');
+      for (const prop of msym.props) {
+        if (prop.type === 'default') propWarn(prop, 'defaults for choice values not supported');
+        if (prop.menu === menu) continue;
+        if (prop.type === 'prompt' && prop.menu.parent?.sym !== sym) propWarn(prop, 'choice value used outside its choice group');
+      }
+      if (sym.type === SymbolType.Tristate && msym.type !== SymbolType.Tristate) {
+        const basedep = exprAllocComp('equal', sym, c.tree.symbolYes);
+        menu.dep = exprAllocAnd(basedep, menu.dep);
+        for (const prop of msym.props) {
+          if (prop.menu !== menu) continue;
+          prop.visible.expr = exprAllocAnd(exprCopy(basedep), prop.visible.expr);
+        }
+      }
+      addProp(menu, 'choice', exprAllocSymbol(sym), menu.file, menu.lineno);
+      const cprop = symGetChoiceProp(sym)!;
+      const node: Expr = { type: 'list', sym: msym, next: null };
+      if (!cprop.expr) cprop.expr = node;
+      else {
+        let e = cprop.expr;
+        while (e.type === 'list' && e.next) e = e.next;
+        if (e.type === 'list') e.next = node;
+      }
+    }
+    if (menu.list && (!menu.prompt || !menu.prompt.text)) {
+      let last: Menu = menu.list;
+      for (;;) {
+        last.parent = parent;
+        if (!last.next) break;
+        last = last.next;
+      }
+      last.next = menu.next;
+      menu.next = menu.list;
+      menu.list = null;
+    }
+  }
+
+  if (sym && !(sym.flags & SYMBOL_WARNED)) {
+    if (sym.type === SymbolType.Unknown) menuWarn(parent, 'config symbol defined without type');
+    if (symIsChoice(sym) && !parent.prompt) menuWarn(parent, 'choice must have a prompt');
+    symCheckProp(sym);
+    sym.flags |= SYMBOL_WARNED;
+  }
+
+  if (sym && !symIsOptional(sym) && parent.prompt) {
+    sym.rev_dep.expr = exprAllocOr(sym.rev_dep.expr, exprAllocAnd(parent.prompt.visible.expr, exprAllocSymbol(c.tree.symbolMod)));
+  }
+}
+
+/** Options of {@link finalizeTree}. */
+export interface FinalizeOptions {
+  /** Environment the tool reads (KCONFIG_*, CONFIG_); default process.env. */
+  env?: Record<string, string | undefined>;
+  /** Sinks for the tool's stdout/stderr text (default: collected in the context). */
+  stdout?: (s: string) => void;
+  stderr?: (s: string) => void;
+}
+
+/**
+ * The tail of conf_parse() (parser.y): default modules_sym to `n`, give the root menu the
+ * "Main menu" prompt when there is no `mainmenu`, menu_finalize() the whole tree, and run
+ * sym_check_deps() over the symbol table. Creates and activates the evaluation context.
+ * @returns the new current {@link EvalContext}.
+ * @throws KconfigError at the first recursive dependency (after printing the kernel's chain).
+ */
+export function finalizeTree(tree: KconfigTree, opts: FinalizeOptions = {}): EvalContext {
+  const c = createContext(tree, opts.env ?? process.env);
+  if (opts.stdout) c.stdout = opts.stdout;
+  if (opts.stderr) c.stderr = opts.stderr;
+  useContext(c);
+  const root = tree.rootMenu;
+  if (!root.prompt) {
+    root.prompt = { type: 'menu', text: 'Main menu', visible: { expr: null, tri: 0 }, expr: null, menu: root, filename: root.file, lineno: root.lineno };
+  }
+  menuFinalize(root);
+  resetDepStack();
+  let errors = 0;
+  let first: Sym | null = null;
+  for (const s of c.hashOrder) {
+    const r = symCheckDeps(s);
+    if (r) {
+      errors++;
+      first ??= r;
+    }
+  }
+  if (errors) {
+    const m = first!.menus[0] ?? root;
+    throw new KconfigError(m.file, m.lineno, 1, `recursive dependency detected involving ${first!.name ?? '<choice>'}`);
+  }
+  c.confChanged = true;
+  return c;
+}
+
+/**
+ * menu_is_visible(): whether a menu node shows (its prompt's visibility; for a symbol whose own
+ * prompt is hidden, whether any child is visible, which sets SYMBOL_DEF_USER as C does).
+ */
+export function menuIsVisible(menu: Menu): boolean {
+  if (!menu.prompt) return false;
+  if (menu.visibility) {
+    if (exprCalcValue(menu.visibility) === 0) return false;
+  }
+  const sym = menu.sym;
+  let visible;
+  if (sym) {
+    symCalcValue(sym);
+    visible = menu.prompt.visible.tri;
+  } else {
+    visible = menu.prompt.visible.tri = exprCalcValue(menu.prompt.visible.expr);
+  }
+  if (visible !== 0) return true;
+  if (!sym || sym.curr.tri === 0) return false;
+  for (let child = menu.list; child; child = child.next) {
+    if (menuIsVisible(child)) {
+      sym.flags |= 0x10000; // SYMBOL_DEF_USER
+      return true;
+    }
+  }
+  return false;
+}
+
+/** menu_is_empty(): no visible child. */
+export function menuIsEmpty(menu: Menu): boolean {
+  for (let child = menu.list; child; child = child.next) if (menuIsVisible(child)) return false;
+  return true;
+}
+
+/** menu_get_prompt(): the prompt text, else the symbol name, else null. */
+export function menuGetPrompt(menu: Menu): string | null {
+  if (menu.prompt) return menu.prompt.text;
+  if (menu.sym) return menu.sym.name;
+  return null;
+}
+
+/** menu_get_parent_menu(): the nearest enclosing node with a P_MENU prompt (or the root). */
+export function menuGetParentMenu(menu: Menu): Menu {
+  const root = ctx().tree.rootMenu;
+  let m: Menu | null = menu;
+  for (; m && m !== root; m = m.parent) {
+    if (m.prompt?.type === 'menu') break;
+  }
+  return m ?? root;
+}
+
+/** Preorder walk of the finalised menu tree, the order conf_write() visits nodes in. */
+export function* menuWalk(root: Menu): Generator<Menu> {
+  let menu: Menu | null = root.list;
+  while (menu) {
+    yield menu;
+    if (menu.list) {
+      menu = menu.list;
+      continue;
+    }
+    while (menu && !menu.next) {
+      menu = menu.parent;
+      if (menu === root) return;
+    }
+    menu = menu ? menu.next : null;
+  }
+}

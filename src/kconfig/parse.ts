@@ -1,0 +1,803 @@
+/**
+ * The Kconfig front end: a whole Kconfig tree -> {@link KconfigTree}, exactly as
+ * scripts/kconfig's conf_parse() (parser.y, Linux 6.1) builds it before menu_finalize().
+ *
+ * How the front end works
+ * -----------------------
+ * 1. lexer.ts splits each file into logical lines (lexer.l's INITIAL/ASSIGN_VAL/HELP start
+ *    conditions): comments dropped, `\`-continuations joined, help text collected by indentation
+ *    and kept out of the grammar, assignments `NAME op value` split off raw.
+ * 2. Lines are then handled strictly in order, because the macro language has effects:
+ *    preprocess.ts expands `$(...)` in words and strings (tokenizeLine) and runs assignments
+ *    (variable_add), recording environment variables and counting `$(shell)` runs. The result
+ *    is a canonical token line (single spaces, normalised quoting).
+ * 3. grammar.ts matches the canonical line against grammar/kconfig.ohm (one `match` per
+ *    line, results cached by text) and yields a statement AST.
+ * 4. This file is parser.y's LALR automaton written out as a small state machine (which
+ *    statements may follow which: config options, choice options, menu options, blocks) and
+ *    its actions: menu_add_entry, menu_add_menu, menu_end_menu, menu_add_dep, menu_add_prompt,
+ *    menu_add_prop, menu_add_symbol, menu_add_visibility, menu_set_type, zconf_nextfile and
+ *    the checks and warnings parser.y emits. Symbols come from symbol-table.ts (sym_lookup()).
+ * 5. After the last line, conf_parse()'s own steps before menu_finalize(): variables are
+ *    dropped, modules_sym defaults to `n`, the root menu gets "Main menu" if it has no prompt.
+ *
+ * Errors: the first error stops the parse with a {@link KconfigError} `file:line:col: message`,
+ * using parser.y's words ("unknown statement \"foo\"", "invalid statement", "unexpected 'if'
+ * within menu block", "missing end statement for this entry", "can't open file \"x\"", ...).
+ * Warnings are collected in {@link ParsedKconfig.warnings} in C's formats.
+ *
+ * Versions: '6.1' follows 6.1's parser.y. '6.12' rejects `optional` and named choices (the
+ * language differences of the parser); the rest of 6.12's changes are semantic and live in
+ * the evaluator.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, posix } from 'node:path';
+import fg from 'fast-glob';
+import {
+  KconfigError,
+  SYMBOL_CHOICE,
+  SYMBOL_CONST,
+  SYMBOL_NO_WRITE,
+  SYMBOL_OPTIONAL,
+  SymbolType,
+  type Expr,
+  type KconfigTree,
+  type KconfigVersion,
+  type Menu,
+  type PropType,
+  type Property,
+  type Sym,
+} from './model.js';
+import { KEYWORDS, type LexItem, type StmtLine } from './lexer.js';
+import { EXP_MARK, Preprocessor, tokenizeLine, type MessageSink, type RunShell } from './preprocess.js';
+import { parseLine, type ExprAst, type Stmt, type SymRef } from './grammar.js';
+import { SymbolTable } from './symbol-table.js';
+import { FILE_MARK, ParseCache, prepareFile, type PreparedFile, type PreparedItem } from './parse-cache.js';
+import { cacheDir } from '../runner/cache.js';
+
+export type { RunShell, MessageSink } from './preprocess.js';
+
+/** Options of {@link parseKconfig}. */
+export interface ParseOptions {
+  /** Kernel source tree (absolute path); files not found under objtree are looked up here. */
+  srctree: string;
+  /** Directory conf runs in (file names are tried relative to it first); default srctree. */
+  objtree?: string;
+  /** The top Kconfig file name as given to conf; default 'Kconfig'. */
+  file?: string;
+  /** Language version; default '6.1'. */
+  version?: KconfigVersion;
+  /** The environment conf runs in (see kconfigEnvironment() in environment.ts). */
+  env: Record<string, string>;
+  /** Runs `$(shell,cmd)` probes; default /bin/sh. Inject a recorded table to replay probes. */
+  runShell?: RunShell;
+  /** Where `$(info)` (stdout) and `$(warning-if)` (stderr) text goes; default the process streams. */
+  log?: MessageSink;
+  /**
+   * Accept Kconfiglib's `rsource`, `osource` and `orsource` (with glob patterns). Off by
+   * default: Linux's parser.y rejects them as unknown statements.
+   */
+  kconfiglibExtensions?: boolean;
+  /**
+   * Cache of prepared files by content hash (parse-cache.ts): a directory, true for
+   * `<cacheDir()>/parse` (the default unless $KBUILDTS_PARSE_CACHE is "0"), false for none.
+   */
+  cache?: boolean | string;
+}
+
+/** The parse result: the model plus what the run observed. */
+export interface ParsedKconfig extends KconfigTree {
+  /** Warnings in the formats lexer.l/parser.y/menu.c print them (`file:line:warning: ...`). */
+  warnings: string[];
+  /** Number of `$(shell,...)` commands run during the parse. */
+  shellCount: number;
+  /** The `$(shell,...)` commands, in the order they ran. */
+  shellCommands: string[];
+  /** Number of `source` statements followed (a file sourced twice counts twice). */
+  sourceCount: number;
+  /** Files whose prepared form came from / went to the content-hash cache. */
+  cacheHits: number;
+  cacheMisses: number;
+}
+
+/** The kind of an open option list (the parser state after an entry's first line). */
+type OptCtx = 'config' | 'menuconfig' | 'choice' | 'menu' | 'comment' | null;
+
+interface Block {
+  kind: 'menu' | 'choice' | 'if';
+  menu: Menu;
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** One level of `source` nesting (struct file's parent chain). */
+interface OpenFile {
+  name: string;
+  line: number; // line of the `source` statement in this file that opened the child
+}
+
+function newMenu(parent: Menu | null, sym: Sym | null, file: string, lineno: number): Menu {
+  return {
+    next: null,
+    parent,
+    list: null,
+    sym,
+    prompt: null,
+    visibility: null,
+    dep: null,
+    flags: 0,
+    help: null,
+    file,
+    lineno,
+  };
+}
+
+/** expr_copy(): a deep copy of the expression tree (symbols are shared). */
+export function exprCopy(e: Expr): Expr {
+  switch (e.type) {
+    case 'symbol':
+      return { type: 'symbol', sym: e.sym };
+    case 'not':
+      return { type: 'not', expr: exprCopy(e.expr) };
+    case 'and':
+    case 'or':
+      return { type: e.type, left: exprCopy(e.left), right: exprCopy(e.right) };
+    case 'list':
+      return { type: 'list', sym: e.sym, next: e.next ? exprCopy(e.next) : null };
+    default:
+      return { type: e.type, left: e.left, right: e.right };
+  }
+}
+
+/** expr_alloc_and(): `a && b`, or whichever is non-null. */
+export function exprAnd(a: Expr | null, b: Expr | null): Expr | null {
+  if (!a) return b;
+  return b ? { type: 'and', left: a, right: b } : a;
+}
+
+const TYPES: Record<string, SymbolType> = {
+  bool: SymbolType.Bool,
+  tristate: SymbolType.Tristate,
+  int: SymbolType.Int,
+  hex: SymbolType.Hex,
+  string: SymbolType.String,
+};
+
+const TYPE_NAMES: Record<number, string> = {
+  [SymbolType.Unknown]: 'unknown',
+  [SymbolType.Bool]: 'bool',
+  [SymbolType.Tristate]: 'tristate',
+  [SymbolType.Int]: 'integer',
+  [SymbolType.Hex]: 'hex',
+  [SymbolType.String]: 'string',
+};
+
+/** isspace() of the C locale. */
+const isCSpace = (c: string): boolean => c === ' ' || (c >= '\t' && c <= '\r');
+
+/**
+ * Parse a Kconfig tree as conf_parse() does up to (not including) menu_finalize().
+ *
+ * @param opts see {@link ParseOptions}; typically
+ *   `parseKconfig({srctree, objtree, file: 'Kconfig', version: '6.1', env})` with `env` from
+ *   kconfigEnvironment() in environment.ts
+ * @returns the model: menu tree (rootMenu, with next/parent/list links, help, dep,
+ *   visibility and prompt per node), symbols in creation order with their properties in
+ *   declaration order, modulesSym, files in first-open order, environment variables used (in
+ *   first-use order), plus warnings and `$(shell)` statistics
+ * @throws KconfigError `file:line:col: message` for syntax errors, macro errors, missing files
+ * @throws Error (userError) when the top file itself cannot be found ("can't find file Kconfig")
+ */
+export function parseKconfig(opts: ParseOptions): ParsedKconfig {
+  return new Parser(opts).run();
+}
+
+class Parser {
+  private readonly version: KconfigVersion;
+  private readonly objtree: string;
+  private readonly srctreeEnv: string;
+  private readonly st = new SymbolTable();
+  private readonly pp: Preprocessor;
+  private readonly warnings: string[] = [];
+  private readonly files: string[] = [];
+  private readonly fileSet = new Set<string>();
+  private readonly rootMenu: Menu;
+  private currentMenu: Menu;
+  private currentEntry: Menu;
+  private lastHost: Menu;
+  private lastField: 'list' | 'next' = 'list';
+  private opt: OptCtx = null;
+  private readonly blocks: Block[] = [];
+  private choiceDepth = 0;
+  private modulesSym: Sym | null = null;
+  private started = false;
+  private sourceCount = 0;
+  private readonly open: OpenFile[] = [];
+  /** The statement being handled: current_file and current_pos of lexer.l. */
+  private file = '';
+  /** current_file: the file parser.y's actions record (differs from `file` only at an EOF without newline). */
+  private curFile = '';
+  private line = 0;
+  private col = 0;
+  private helpPending = false;
+  /** current_choice of 6.12's parser.y: the choice whose member list is being built. */
+  private currentChoice: Menu | null = null;
+  private readonly cache: ParseCache | null;
+
+  constructor(private readonly opts: ParseOptions) {
+    this.version = opts.version ?? '6.1';
+    this.objtree = opts.objtree ?? opts.srctree;
+    this.srctreeEnv = opts.env.srctree ?? opts.srctree;
+    this.pp = new Preprocessor(opts.env, opts.runShell, opts.log);
+    this.rootMenu = newMenu(null, null, opts.file ?? 'Kconfig', 0);
+    this.currentMenu = this.currentEntry = this.lastHost = this.rootMenu;
+    const c = opts.cache ?? process.env.KBUILDTS_PARSE_CACHE !== '0';
+    this.cache = c === false ? null : new ParseCache(c === true ? join(cacheDir(), 'parse') : c);
+  }
+
+  run(): ParsedKconfig {
+    const name = this.opts.file ?? 'Kconfig';
+    const text = this.readFile(name);
+    if (text === null) {
+      throw Object.assign(new Error(`can't find file ${name}`), { userError: true });
+    }
+    this.addFile(name);
+    this.processFile(name, text);
+    this.endOfInput();
+    this.cache?.saveShapes();
+
+    // conf_parse() after yyparse(), before menu_finalize().
+    this.pp.clearVariables();
+    if (!this.modulesSym) this.modulesSym = this.st.find('n') ?? null;
+    if (!this.rootMenu.prompt) {
+      this.currentEntry = this.rootMenu;
+      this.file = this.curFile = '';
+      this.line = 0;
+      this.addPrompt('menu', 'Main menu', null);
+    }
+    return {
+      version: this.version,
+      rootMenu: this.rootMenu,
+      symbols: this.st.symbols,
+      byName: this.st.byName,
+      modulesSym: this.modulesSym,
+      files: this.files,
+      env: this.pp.envUsed,
+      symbolYes: this.st.symbolYes,
+      symbolMod: this.st.symbolMod,
+      symbolNo: this.st.symbolNo,
+      symbolEmpty: this.st.symbolEmpty,
+      warnings: this.warnings,
+      shellCount: this.pp.shellCount,
+      shellCommands: this.pp.shellCommands,
+      sourceCount: this.sourceCount,
+      cacheHits: this.cache?.hits ?? 0,
+      cacheMisses: this.cache?.misses ?? 0,
+    };
+  }
+
+  /** zconf_fopen(): `name` relative to the cwd (objtree), then under $srctree. */
+  private readFile(name: string): string | null {
+    const tryRead = (p: string): string | null => {
+      if (!existsSync(p)) return null; // cheaper than an ENOENT exception per file
+      try {
+        return readFileSync(p, 'utf8');
+      } catch {
+        return null;
+      }
+    };
+    const first = tryRead(isAbsolute(name) ? name : join(this.objtree, name));
+    if (first !== null || isAbsolute(name)) return first;
+    return tryRead(join(this.srctreeEnv, name));
+  }
+
+  /** file_lookup(): record a file name once, in first-lookup order. */
+  private addFile(name: string): void {
+    if (!this.fileSet.has(name)) {
+      this.fileSet.add(name);
+      this.files.push(name);
+    }
+  }
+
+  private processFile(name: string, text: string): void {
+    const prep: PreparedFile = this.cache ? this.cache.prepare(text) : prepareFile(text);
+    const saved = this.pp.file;
+    this.open.push({ name, line: 0 });
+    this.pp.file = name;
+    for (const item of prep.items) {
+      this.pp.file = name;
+      this.item(name, item);
+    }
+    for (const w of prep.warnings) this.warnings.push(w.split(FILE_MARK).join(name));
+    this.open.pop();
+    this.pp.file = saved;
+  }
+
+  private error(msg: string, file = this.file, line = this.line, col = this.col): never {
+    throw new KconfigError(file, line, col, msg);
+  }
+
+  /** zconfprint(): `file:line: text`. */
+  private print(msg: string): void {
+    this.warnings.push(`${this.file}:${this.line}: ${msg}`);
+  }
+
+  private item(file: string, it: PreparedItem): void {
+    if (it.kind === 'help') {
+      // help: help_start T_HELPTEXT (the parser reduces at the text's end line).
+      this.file = this.curFile = file;
+      this.line = it.endLine;
+      this.helpPending = false;
+      const e = this.currentEntry;
+      if (e.help !== null) {
+        this.print(`warning: '${e.sym?.name ?? '<choice>'}' defined with more than one help text -- only the last one will be used`);
+      }
+      if (/^[ \f\n\r\t\v]*$/.test(it.text)) {
+        this.print(`warning: '${e.sym?.name ?? '<choice>'}' defined with blank help text`);
+      }
+      e.help = it.text;
+      return;
+    }
+    this.file = file;
+    this.curFile = it.atEof && this.open.length > 1 ? this.open[this.open.length - 2].name : file;
+    if (this.version !== '6.1') this.file = this.curFile; // 6.12 has one cur_filename
+    this.line = it.line;
+    this.col = it.col;
+    this.pp.lineno = it.line;
+    if (it.kind === 'assign') {
+      this.assignment(it);
+      return;
+    }
+    let tokens: string[];
+    if (it.tok !== undefined) {
+      tokens = it.tok;
+      if (it.tokWarnings) for (const w of it.tokWarnings) this.warnings.push(w.split(FILE_MARK).join(file));
+    } else {
+      const tok = tokenizeLine(it, this.pp, this.warnings);
+      tokens = tok.tokens;
+      if (tokens.length && tok.starts[0] !== 0) {
+        // The first token came later on the line (an earlier word expanded to nothing).
+        const segLine = this.positionOfToken(it, tok.starts[0]);
+        this.line = segLine[0];
+        this.col = segLine[1];
+      }
+    }
+    if (tokens.length === 0) return; // every token expanded to nothing: no statement
+    if (this.version !== '6.1' && tokens.includes('optional')) {
+      // 6.12's lexer has no `optional` keyword: it is a word like any other.
+      tokens = tokens.map((t) => (t === 'optional' ? `${EXP_MARK}optional${EXP_MARK}` : t));
+    }
+    this.statement(parseLine(tokens), tokens[0], it);
+  }
+
+  private positionOfToken(it: StmtLine, off: number): [number, number] {
+    let line = it.line;
+    let base = 0;
+    let col = it.col;
+    if (it.segs) {
+      for (let i = 0; i < it.segs.length; i += 3) {
+        if (it.segs[i] > off) break;
+        base = it.segs[i];
+        line = it.segs[i + 1];
+        col = it.segs[i + 2];
+      }
+    }
+    return [line, col + off - base];
+  }
+
+  /** The message bison's error recovery ends with for a bad statement (first: its first token). */
+  private syntaxError(first: string): never {
+    const isWord = first.startsWith(EXP_MARK) || (/^[A-Za-z0-9_-]+$/.test(first) && !KEYWORDS.has(first));
+    if (isWord && this.choiceDepth === 0) {
+      const w = first.startsWith(EXP_MARK) ? first.slice(1, -1) : first;
+      this.error(`unknown statement "${w}"`);
+    }
+    this.error('invalid statement');
+  }
+
+  private assignment(a: Extract<LexItem, { kind: 'assign' }>): void {
+    // assignment_stmt is only in stmt_list (not in a choice).
+    this.closeOptions();
+    this.pp.lineno = a.line;
+    this.pp.col = a.col;
+    const name = this.pp.expandOneToken(a.name, 0).out;
+    this.started = true;
+    if (this.choiceDepth > 0) this.error('invalid statement');
+    // parser.y reduces assignment_stmt after T_EOL: yylineno is already on the next line.
+    this.pp.lineno = a.valueLine + 1;
+    this.pp.col = a.valueCol;
+    this.pp.variableAdd(name, a.value, a.op === '=' ? 'recursive' : a.op === ':=' ? 'simple' : 'append');
+  }
+
+  // ---- menu.c helpers -------------------------------------------------------------------
+
+  private link(m: Menu): void {
+    if (this.lastField === 'list') this.lastHost.list = m;
+    else this.lastHost.next = m;
+    this.lastHost = m;
+    this.lastField = 'next';
+  }
+
+  /** menu_add_entry(). */
+  private addEntry(sym: Sym | null): Menu {
+    const m = newMenu(this.currentMenu, sym, this.curFile, this.line);
+    this.link(m);
+    this.currentEntry = m;
+    if (sym) {
+      sym.menus.push(m);
+      // 6.1 links a symbol to its menu nodes by P_SYMBOL properties; 6.12 by sym->menus only.
+      if (this.version === '6.1') this.addSymbolProp('symbol', sym, null);
+    }
+    return m;
+  }
+
+  /** menu_add_menu(). */
+  private addMenu(): void {
+    this.lastHost = this.currentEntry;
+    this.lastField = 'list';
+    this.currentMenu = this.currentEntry;
+  }
+
+  /** menu_end_menu(). */
+  private endMenu(): void {
+    this.lastHost = this.currentMenu;
+    this.lastField = 'next';
+    this.currentMenu = this.currentMenu.parent!;
+  }
+
+  /** menu_add_prop(). */
+  private addProp(type: PropType, expr: Expr | null, dep: Expr | null): Property {
+    const prop: Property = {
+      type,
+      text: null,
+      visible: { expr: dep, tri: 0 },
+      expr,
+      menu: this.currentEntry,
+      filename: this.curFile,
+      lineno: this.line,
+    };
+    if (this.currentEntry.sym) this.currentEntry.sym.props.push(prop);
+    return prop;
+  }
+
+  /** menu_add_symbol(). */
+  private addSymbolProp(type: PropType, sym: Sym, dep: Expr | null): void {
+    this.addProp(type, { type: 'symbol', sym }, dep);
+  }
+
+  /** menu_add_prompt(). */
+  private addPrompt(type: 'prompt' | 'menu' | 'comment', text: string, dep: Expr | null): Property {
+    const prop = this.addProp(type, null, dep);
+    if (text.length && isCSpace(text[0])) {
+      this.propWarn(prop, 'leading whitespace ignored');
+      let i = 0;
+      while (i < text.length && isCSpace(text[i])) i++;
+      text = text.slice(i);
+    }
+    if (this.currentEntry.prompt) this.propWarn(prop, 'prompt redefined');
+    if (type === 'prompt') {
+      for (let m = this.currentEntry.parent; m; m = m.parent) {
+        if (!m.visibility) continue;
+        // 6.1 copies the menu's visibility (expr_copy); 6.12 shares it (expressions are hash-consed).
+        prop.visible.expr = exprAnd(prop.visible.expr, this.version === '6.1' ? exprCopy(m.visibility) : m.visibility);
+      }
+    }
+    this.currentEntry.prompt = prop;
+    prop.text = text;
+    return prop;
+  }
+
+  private propWarn(prop: Property, msg: string): void {
+    this.warnings.push(`${prop.filename}:${prop.lineno}:warning: ${msg}`);
+  }
+
+  /** menu_set_type(). */
+  private setType(type: SymbolType): void {
+    const sym = this.currentEntry.sym!;
+    if (sym.type === type) return;
+    if (sym.type === SymbolType.Unknown) {
+      sym.type = type;
+      return;
+    }
+    const m = this.currentEntry;
+    this.warnings.push(
+      `${m.file}:${m.lineno}:warning: ignoring type redefinition of '${sym.name ?? '<choice>'}' from '${TYPE_NAMES[sym.type]}' to '${TYPE_NAMES[type]}'`,
+    );
+  }
+
+  // ---- expressions ----------------------------------------------------------------------
+
+  private lookupRef(r: SymRef): Sym {
+    return this.st.lookup(r.w, r.q ? SYMBOL_CONST : 0);
+  }
+
+  private expr(a: ExprAst): Expr {
+    switch (a.t) {
+      case 'sym':
+        return { type: 'symbol', sym: this.lookupRef(a.s) };
+      case 'not':
+        return { type: 'not', expr: this.expr(a.e) };
+      case 'and':
+      case 'or': {
+        const left = this.expr(a.l);
+        return { type: a.t, left, right: this.expr(a.r) };
+      }
+      default: {
+        const left = this.lookupRef(a.l);
+        return { type: a.t, left, right: this.lookupRef(a.r) };
+      }
+    }
+  }
+
+  private cond(a: ExprAst | null): Expr | null {
+    return a ? this.expr(a) : null;
+  }
+
+  // ---- the parser state machine -----------------------------------------------------------
+
+  /** End the open option list: the reductions of menuconfig_stmt, menu_entry, choice_entry. */
+  private closeOptions(): void {
+    const o = this.opt;
+    if (o === null) return;
+    this.opt = null;
+    if (o === 'menuconfig') {
+      const p = this.currentEntry.prompt;
+      if (p) p.type = 'menu';
+      else this.print('warning: menuconfig statement without prompt');
+    } else if (o === 'config' && this.currentChoice) {
+      // 6.12 config_stmt inside a choice: members must have a prompt and be bool.
+      const m = this.currentEntry;
+      if (!m.prompt) this.error('choice member must have a prompt', m.file, m.lineno, 1);
+      if (m.sym!.type !== SymbolType.Bool) this.error('choice member must be bool', m.file, m.lineno, 1);
+    } else if (o === 'menu' || o === 'choice') {
+      if (o === 'choice' && this.version !== '6.1') {
+        const m = this.currentEntry;
+        if (!m.prompt) this.error('choice must have a prompt', m.file, m.lineno, 1);
+        this.currentChoice = m;
+      }
+      this.addMenu();
+    }
+  }
+
+  /** Try `s` as an option of the open entry; true when it was one. */
+  private option(s: Stmt): boolean {
+    const o = this.opt;
+    if (o === null) return false;
+    if (s.k === 'depends') {
+      // depends: T_DEPENDS T_ON expr T_EOL (every option list has it)
+      const e = this.expr(s.expr);
+      this.currentEntry.dep = exprAnd(this.currentEntry.dep, e);
+      return true;
+    }
+    if (o === 'menu') {
+      if (s.k !== 'visible') return false;
+      const c = this.cond(s.cond);
+      this.currentEntry.visibility = exprAnd(this.currentEntry.visibility, c);
+      return true;
+    }
+    if (o === 'comment') return false;
+    if (s.k === 'help') {
+      this.helpPending = true;
+      return true;
+    }
+    if (o === 'choice') {
+      switch (s.k) {
+        case 'prompt':
+          this.addPrompt('prompt', s.text, this.cond(s.cond));
+          return true;
+        case 'type':
+          if (this.version !== '6.1') {
+            // 6.12: choice_option: T_BOOL T_WORD_QUOTE if_expr T_EOL (the type is already bool)
+            if (s.type !== 'bool' || s.prompt === null) return false;
+            this.addPrompt('prompt', s.prompt, this.cond(s.cond));
+            return true;
+          }
+          if (s.type !== 'bool' && s.type !== 'tristate') return false;
+          if (s.prompt !== null) this.addPrompt('prompt', s.prompt, this.cond(s.cond));
+          this.setType(TYPES[s.type]);
+          return true;
+        case 'optional':
+          if (this.version !== '6.1') return false;
+          this.currentEntry.sym!.flags |= SYMBOL_OPTIONAL;
+          return true;
+        case 'default': {
+          if (s.kw !== 'default' || s.expr.t !== 'sym' || s.expr.s.q) return false;
+          const sym = this.st.lookup(s.expr.s.w, 0);
+          this.addSymbolProp('default', sym, this.cond(s.cond));
+          return true;
+        }
+        default:
+          return false;
+      }
+    }
+    // config / menuconfig options
+    switch (s.k) {
+      case 'type':
+        if (s.prompt !== null) this.addPrompt('prompt', s.prompt, this.cond(s.cond));
+        this.setType(TYPES[s.type]);
+        return true;
+      case 'prompt':
+        this.addPrompt('prompt', s.text, this.cond(s.cond));
+        return true;
+      case 'default': {
+        const e = this.expr(s.expr);
+        this.addProp('default', e, this.cond(s.cond));
+        if (s.kw === 'def_bool') this.setType(SymbolType.Bool);
+        else if (s.kw === 'def_tristate') this.setType(SymbolType.Tristate);
+        return true;
+      }
+      case 'select':
+      case 'imply': {
+        const sym = this.st.lookup(s.name, 0);
+        this.addSymbolProp(s.k, sym, this.cond(s.cond));
+        return true;
+      }
+      case 'range': {
+        const a = this.lookupRef(s.a);
+        const b = this.lookupRef(s.b);
+        this.addProp('range', { type: 'range', left: a, right: b }, this.cond(s.cond));
+        return true;
+      }
+      case 'modules':
+        if (this.modulesSym) {
+          this.error(
+            `symbol '${this.currentEntry.sym!.name}' redefines option 'modules' already defined by symbol '${this.modulesSym.name}'`,
+          );
+        }
+        this.modulesSym = this.currentEntry.sym;
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  private statement(s: Stmt | null, first: string, it: StmtLine): void {
+    const isFirst = !this.started;
+    this.started = true;
+    if (this.helpPending) {
+      // `help` must be followed by its text (the pre-pass guarantees it); defensive.
+      this.helpPending = false;
+    }
+    if (s === null) {
+      this.closeOptions();
+      this.syntaxError(first);
+    }
+    if (this.option(s)) return;
+    this.closeOptions();
+    const inChoice = this.choiceDepth > 0;
+    switch (s.k) {
+      case 'config':
+      case 'menuconfig': {
+        if (s.k === 'menuconfig' && inChoice) break;
+        const sym = this.st.lookup(s.name, 0);
+        if (this.version === '6.1') sym.flags |= SYMBOL_OPTIONAL;
+        const m = this.addEntry(sym);
+        if (s.k === 'menuconfig') m.isMenuconfig = true;
+        this.opt = s.k;
+        return;
+      }
+      case 'comment':
+        this.addEntry(null);
+        this.addPrompt('comment', s.text, null);
+        this.opt = 'comment';
+        return;
+      case 'if': {
+        const e = this.expr(s.expr);
+        const m = this.addEntry(null);
+        this.currentEntry.dep = exprAnd(this.currentEntry.dep, e);
+        this.addMenu();
+        this.blocks.push({ kind: 'if', menu: m, file: this.curFile, line: this.line, col: this.col });
+        return;
+      }
+      case 'menu': {
+        if (inChoice) break;
+        const m = this.addEntry(null);
+        this.addPrompt('menu', s.text, null);
+        this.opt = 'menu';
+        this.blocks.push({ kind: 'menu', menu: m, file: this.curFile, line: this.line, col: this.col });
+        return;
+      }
+      case 'choice': {
+        if (inChoice) break;
+        if (s.name !== null && this.version !== '6.1') break;
+        let m: Menu;
+        if (this.version === '6.1') {
+          const sym = s.name === null ? this.st.newChoice() : this.st.lookup(s.name, SYMBOL_CHOICE);
+          sym.flags |= SYMBOL_NO_WRITE;
+          m = this.addEntry(sym);
+          this.addProp('choice', null, null);
+        } else {
+          // 6.12: sym_lookup(NULL, 0), a nameless bool symbol; no P_CHOICE property.
+          m = this.addEntry(this.st.lookup(null, 0));
+          this.setType(SymbolType.Bool);
+        }
+        this.opt = 'choice';
+        this.blocks.push({ kind: 'choice', menu: m, file: this.curFile, line: this.line, col: this.col });
+        this.choiceDepth++;
+        return;
+      }
+      case 'endmenu':
+      case 'endchoice':
+      case 'endif': {
+        const b = this.blocks[this.blocks.length - 1];
+        if (!b) break;
+        const tokenName = s.k.slice(3);
+        if (tokenName !== b.kind) this.error(`unexpected '${tokenName}' within ${b.kind} block`);
+        if (b.file !== this.curFile) this.error(`'${tokenName}' in different file than '${b.kind}'`);
+        this.blocks.pop();
+        if (b.kind === 'choice') {
+          this.choiceDepth--;
+          this.currentChoice = null;
+        }
+        this.endMenu();
+        return;
+      }
+      case 'source': {
+        if (inChoice) break;
+        if (s.kw !== 'source' && !this.opts.kconfiglibExtensions) {
+          this.error(`unknown statement "${s.kw}"`);
+        }
+        this.source(s.kw, s.path);
+        return;
+      }
+      case 'mainmenu':
+        if (!isFirst) break;
+        this.addPrompt('menu', s.text, null);
+        return;
+      default:
+        break;
+    }
+    this.syntaxError(first);
+    void it;
+  }
+
+  /** source_stmt: zconf_nextfile(), and Kconfiglib's rsource/osource/orsource. */
+  private source(kw: string, path: string): void {
+    let names: string[];
+    if (kw === 'source') names = [path];
+    else {
+      const rel = kw === 'rsource' || kw === 'orsource';
+      const pattern = rel ? posix.join(dirname(this.file), path) : path;
+      if (fg.isDynamicPattern(pattern)) {
+        const base = isAbsolute(pattern) ? '/' : this.srctreeEnv;
+        names = fg
+          .sync(isAbsolute(pattern) ? pattern.slice(1) : pattern, { cwd: base, onlyFiles: true })
+          .map((f) => (isAbsolute(pattern) ? `/${f}` : f))
+          .sort();
+        if (names.length === 0 && !kw.startsWith('o')) this.error(`can't open file "${path}"`);
+      } else names = [pattern];
+    }
+    const srcLine = this.line;
+    const srcFile = this.file;
+    const srcCol = this.col;
+    for (const name of names) {
+      const text = this.readFile(name);
+      if (text === null && kw.startsWith('o')) continue; // osource/orsource: optional
+      this.addFile(name); // file_lookup() comes before the open in zconf_nextfile()
+      if (text === null) {
+        this.error(`can't open file "${name}"`, srcFile, srcLine, srcCol);
+      }
+      const top = this.open[this.open.length - 1];
+      top.line = srcLine;
+      if (this.open.some((f) => f.name === name)) {
+        const chain: string[] = [];
+        for (let i = this.open.length - 1; i >= 0; i--) {
+          chain.push(`  included from: ${this.open[i].name}:${this.open[i].line}`);
+          // 6.1 stops at the file included again; 6.12 prints every includer
+          if (this.version === '6.1' && this.open[i].name === name) break;
+        }
+        this.error(`Recursive inclusion detected.\nInclusion path:\n  current file : ${name}\n${chain.join('\n')}`, srcFile, srcLine, srcCol);
+      }
+      this.sourceCount++;
+      this.processFile(name, text);
+    }
+  }
+
+  /** End of input: reduce the open option list; report blocks left open. */
+  private endOfInput(): void {
+    this.closeOptions();
+    const b = this.blocks[this.blocks.length - 1];
+    if (b) this.error('missing end statement for this entry', b.file, b.line, b.col);
+  }
+}

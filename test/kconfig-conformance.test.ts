@@ -1,0 +1,164 @@
+/**
+ * Conformance of the Kconfig engine (menu finalisation, evaluation, confdata, conf modes) with
+ * the C conf of Linux 6.1:
+ *
+ * 1. Golden fixtures (test/fixtures/kconfig-golden/<case>/): small Kconfig trees for corners
+ *    (select with unmet dependencies, choices, imply, menus, int/hex/string values and bad
+ *    .config input) with the outputs the C conf produced (test/tools/gen-kconfig-golden.mjs).
+ * 2. The real arm64 tree: the C conf and kbuildts run in two fresh object trees in the same
+ *    environment, every output compared byte for byte (stamp file set included).
+ */
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runConfig } from '../src/kconfig/config.js';
+import { KconfigError } from '../src/kconfig/model.js';
+import { compareTrees, oracleEnvironment, oracleTree, runOracle } from '../src/conformance/oracle.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const GOLDEN = join(HERE, 'fixtures', 'kconfig-golden');
+
+/** First differing lines of two texts, for failure messages. */
+function firstDiff(expected: string, actual: string, max = 8): string {
+  const a = expected.split('\n');
+  const b = actual.split('\n');
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] !== b[i]) {
+      return `first difference at line ${i + 1}:\n` +
+        a.slice(i, i + max).map((l) => `- ${l}`).join('\n') + '\n' + b.slice(i, i + max).map((l) => `+ ${l}`).join('\n');
+    }
+  }
+  return '(identical)';
+}
+
+function expectSameText(what: string, expected: string, actual: string): void {
+  if (expected !== actual) throw new Error(`${what} differs from the C conf's\n${firstDiff(expected, actual)}`);
+}
+
+const goldenCases = readdirSync(GOLDEN).filter((d) => existsSync(join(GOLDEN, d, 'Kconfig'))).sort();
+
+describe('golden fixtures made by the C conf of Linux 6.1', () => {
+  for (const name of goldenCases) {
+    const dir = join(GOLDEN, name);
+    const modes = readdirSync(join(dir, 'expected')).sort();
+    for (const mode of modes) {
+      test(`${name}: ${mode}`, () => {
+        const exp = join(dir, 'expected', mode);
+        const work = mkdtempSync(join(tmpdir(), 'kgold-ts-'));
+        try {
+          if (['olddefconfig', 'listnewconfig', 'savedefconfig'].includes(mode)) cpSync(join(dir, 'input.config'), join(work, '.config'));
+          const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', srctree: dir, KCONFIG_CONFIG: '.config', LC_ALL: 'C' };
+          let stdout = '';
+          let stderr = '';
+          let status = 0;
+          try {
+            runConfig({
+              mode, srctree: dir, objtree: work, arch: 'arm64', kernelVersion: '6.1.0', exactEnv: env, silent: true,
+              onStdout: (t) => { stdout += t; }, onStderr: (t) => { stderr += t; },
+            });
+          } catch (e) {
+            if (!(e instanceof KconfigError)) throw e;
+            status = 1;
+          }
+          expect(`${status}\n`).toBe(readFileSync(join(exp, 'status.txt'), 'utf8'));
+          const read = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8') : '<missing>');
+          const pairs: [string, string, string][] = [
+            ['.config', 'config', '.config'],
+            ['defconfig', 'defconfig', 'defconfig'],
+            ['auto.conf', 'auto.conf', 'include/config/auto.conf'],
+            ['auto.conf.cmd', 'auto.conf.cmd', 'include/config/auto.conf.cmd'],
+            ['autoconf.h', 'autoconf.h', 'include/generated/autoconf.h'],
+            ['rustc_cfg', 'rustc_cfg', 'include/generated/rustc_cfg'],
+          ];
+          for (const [what, e, a] of pairs) expectSameText(what, read(join(exp, e)), read(join(work, a)));
+          const stampDir = join(work, 'include', 'config');
+          const stamps = existsSync(stampDir) ? readdirSync(stampDir).filter((f) => !f.startsWith('auto.conf')).sort() : [];
+          expectSameText('stamp file set', readFileSync(join(exp, 'stamps.txt'), 'utf8'), stamps.map((s) => `${s}\n`).join(''));
+          expectSameText('stderr', readFileSync(join(exp, 'stderr.txt'), 'utf8'), stderr);
+          expectSameText('stdout', readFileSync(join(exp, 'stdout.txt'), 'utf8'), stdout);
+        } finally {
+          rmSync(work, { recursive: true, force: true });
+        }
+      });
+    }
+  }
+});
+
+let haveOracle = false;
+try {
+  const t = oracleTree('6.1');
+  haveOracle = existsSync(t.conf);
+} catch {
+  haveOracle = false;
+}
+const describeOracle = haveOracle ? describe : describe.skip;
+
+describeOracle('arm64 Linux 6.1: kbuildts against the C conf, byte for byte', () => {
+  const base = mkdtempSync(join(tmpdir(), 'kconf-conf-'));
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+  /**
+   * Run `mode` with both tools in fresh object trees (after `prepare` put the same input in
+   * each) and compare every output; returns the comparison for reporting.
+   */
+  async function both(mode: string, prepare?: (dir: string) => void, extraEnv: Record<string, string> = {}): Promise<void> {
+    const tree = oracleTree('6.1');
+    const env = { ...oracleEnvironment({ series: '6.1', arch: 'arm64' }), ...extraEnv };
+    const a = join(base, `c-${mode}`);
+    const b = join(base, `ts-${mode}`);
+    for (const d of [a, b]) {
+      rmSync(d, { recursive: true, force: true });
+      mkdirSync(d, { recursive: true });
+      prepare?.(d);
+    }
+    const o = await runOracle({ series: '6.1', arch: 'arm64', mode, objtree: a, env, fresh: false });
+    expect(o.exitCode).toBe(0);
+    const r = runConfig({ mode, srctree: tree.srcDir, objtree: b, arch: 'arm64', exactEnv: env, silent: true });
+    const files = ['.config', '.config.old', 'defconfig', 'include/config/auto.conf', 'include/config/auto.conf.cmd',
+      'include/generated/autoconf.h', 'include/generated/rustc_cfg', 'include/config/*'];
+    const diffs = compareTrees(a, b, files).filter((c) => !c.identical);
+    const report = diffs.map((d) => `${d.file}:\n  ${d.firstDiffs.join('\n  ')}`).join('\n');
+    expect(report).toBe('');
+    // What conf printed (warnings, listnewconfig output) must match too.
+    expect(r.stderr).toBe(o.stderr.length ? `${o.stderr}\n` : '');
+    expect(r.stdout.replace(/\n$/, '')).toBe(o.stdout);
+  }
+
+  test('allnoconfig', () => both('allnoconfig'));
+  test('alldefconfig', () => both('alldefconfig'));
+  test('defconfig (arch/arm64/configs/defconfig)', () => both('defconfig'));
+
+  let defconfigOut = '';
+  test('olddefconfig of a defconfig output with every 7th symbol line removed', async () => {
+    const tree = oracleTree('6.1');
+    const seed = join(base, 'seed');
+    rmSync(seed, { recursive: true, force: true });
+    const o = await runOracle({ series: '6.1', arch: 'arm64', mode: 'defconfig', objtree: seed });
+    expect(o.exitCode).toBe(0);
+    defconfigOut = readFileSync(join(seed, '.config'), 'utf8');
+    let n = 0;
+    const thinned = defconfigOut.split('\n').filter((l) => !(/^(# )?CONFIG_/.test(l) && ++n % 7 === 0)).join('\n');
+    expect(thinned.length).toBeLessThan(defconfigOut.length);
+    await both('olddefconfig', (d) => writeFileSync(join(d, '.config'), thinned));
+    void tree;
+  });
+
+  test('listnewconfig of the same thinned configuration', async () => {
+    let n = 0;
+    const thinned = defconfigOut.split('\n').filter((l) => !(/^(# )?CONFIG_/.test(l) && ++n % 7 === 0)).join('\n');
+    await both('listnewconfig', (d) => writeFileSync(join(d, '.config'), thinned));
+  });
+
+  test('savedefconfig of the defconfig output', async () => {
+    await both('savedefconfig', (d) => writeFileSync(join(d, '.config'), defconfigOut));
+  });
+
+  test('syncconfig of the defconfig output (no include/ yet)', async () => {
+    await both('syncconfig', (d) => writeFileSync(join(d, '.config'), defconfigOut));
+  });
+
+  test('allyesconfig', () => both('allyesconfig'));
+  test('allmodconfig', () => both('allmodconfig'));
+  test('randconfig with KCONFIG_SEED=0x1234', () => both('randconfig', undefined, { KCONFIG_SEED: '0x1234' }));
+});

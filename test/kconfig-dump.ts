@@ -1,0 +1,55 @@
+/**
+ * Test helper: print a parsed tree in the format of test/tools/kconfig-preparse-dump.c (the C
+ * parser's pre-menu_finalize() state), so the two can be compared line by line.
+ */
+import { SYMBOL_CHOICE, SYMBOL_CONST, type Expr, type KconfigTree, type Menu, type Sym } from '../src/kconfig/model.js';
+
+const sname = (s: Sym): string => `${s.flags & SYMBOL_CONST ? "'" : ''}${s.name ?? '<choice>'}`;
+
+/** The expression in the dump's prefix form. */
+export function dumpExpr(e: Expr | null): string {
+  if (!e) return '-';
+  switch (e.type) {
+    case 'symbol': return sname(e.sym);
+    case 'not': return `!(${dumpExpr(e.expr)})`;
+    case 'and': case 'or': return `${e.type}(${dumpExpr(e.left)},${dumpExpr(e.right)})`;
+    case 'list': return '?list';
+    default: return `${e.type}(${sname(e.left)},${sname(e.right)})`;
+  }
+}
+
+/** FNV-1a over the UTF-8 bytes, as the dump tool hashes help texts. */
+function fnv(s: string): string {
+  let h = 2166136261;
+  for (const b of Buffer.from(s, 'utf8')) h = Math.imul((h ^ b) >>> 0, 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+function dumpMenus(m: Menu | null, depth: number, out: string[]): void {
+  for (; m; m = m.next) {
+    let l = `M${depth} ${m.file}:${m.lineno} sym=${m.sym ? m.sym.name ?? '<choice>' : '-'}`;
+    if (m.prompt) l += ` prompt=${m.prompt.type}[${m.prompt.text}]@${m.prompt.lineno} vis=${dumpExpr(m.prompt.visible.expr)}`;
+    l += ` dep=${dumpExpr(m.dep)} visibility=${dumpExpr(m.visibility)}`;
+    if (m.help !== null) l += ` help=${Buffer.byteLength(m.help)}/${fnv(m.help)}`;
+    out.push(l);
+    if (m.list) dumpMenus(m.list, depth + 1, out);
+  }
+}
+
+/** The whole dump, one string per line. */
+export function dumpTree(t: KconfigTree): string[] {
+  const out = [`root prompt=${t.rootMenu.prompt?.text ?? '-'}`];
+  dumpMenus(t.rootMenu.list, 0, out);
+  const syms = t.symbols.filter((s) => s.name !== null && !(s.flags & (SYMBOL_CONST | SYMBOL_CHOICE)));
+  syms.sort((a, b) => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0));
+  for (const s of syms) {
+    out.push(`S ${s.name} type=${s.type} flags=${s.flags.toString(16)}`);
+    for (const p of s.props) {
+      let l = `  P ${p.type} ${p.filename}:${p.lineno} expr=${dumpExpr(p.expr)} vis=${dumpExpr(p.visible.expr)}`;
+      if (p.text !== null) l += ` text=[${p.text}]`;
+      out.push(l);
+    }
+  }
+  out.push(`modules=${t.modulesSym?.name ?? '-'}`);
+  return out;
+}

@@ -1,0 +1,302 @@
+/**
+ * The Kconfig front end (lexer pre-pass, macro language, line grammar, parser -> model) against
+ * the real C parser of Linux 6.1:
+ * - the whole arm64 tree: the files and environment variables conf recorded in the oracle's
+ *   include/config/auto.conf.cmd, the symbol/choice/probe counts, and a line-by-line comparison
+ *   with test/tools/kconfig-preparse-dump.c, which links scripts/kconfig's own objects and prints
+ *   what parser.y built before menu_finalize();
+ * - fixtures for language corners (same comparison, plus the warnings C prints);
+ * - error fixtures: our `file:line:col: message` and C's `file:line: message` for the same input.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { kconfigEnvironment } from '../src/kconfig/environment.js';
+import { KconfigError } from '../src/kconfig/model.js';
+import { parseKconfig, type ParsedKconfig } from '../src/kconfig/parse.js';
+import { loadManifest } from '../src/runner/cache.js';
+import { dumpTree } from './kconfig-dump.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const fixtures = join(here, 'fixtures');
+const manifest = loadManifest();
+const linux = manifest.linuxSource['6.1'];
+const linux612 = manifest.linuxSource['6.12'];
+const oracleObj = join(dirname(linux.conf), '..', '..'); // .../oracle/6.1-build
+const scratch = mkdtempSync(join(tmpdir(), 'kbuildts-parse-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Build the pre-finalize dump tool against an oracle's scripts/kconfig objects. */
+function buildDump(series: '6.1' | '6.12'): string {
+  const src = manifest.linuxSource[series];
+  const objDir = dirname(src.conf);
+  const exe = join(scratch, `kconfig-preparse-dump-${series}`);
+  const objs = ['parser.tab.o', 'lexer.lex.o', 'menu.o', 'symbol.o', 'expr.o', 'confdata.o', 'preprocess.o', 'util.o'];
+  const flags = series === '6.12' ? ['-DKV612', '-I', join(src.srcDir, 'scripts', 'include')] : [];
+  const r = spawnSync(
+    'gcc',
+    [...flags, '-I', join(src.srcDir, 'scripts', 'kconfig'), '-o', exe, join(here, 'tools', 'kconfig-preparse-dump.c'), ...objs.map((o) => join(objDir, o))],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`building the dump tool failed:\n${r.stderr}`);
+  return exe;
+}
+
+const DUMP_LINE = /^(M\d+ |S |  P |root |modules=)/;
+
+/** Run the C dump tool in a fresh object directory; split its dump from its other output. */
+function cDump(exe: string, srctree: string, env: Record<string, string>): { dump: string[]; stderr: string; stdout: string[]; status: number | null } {
+  const obj = mkdtempSync(join(scratch, 'obj-'));
+  const r = spawnSync(exe, ['Kconfig'], { cwd: obj, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const lines = r.stdout.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return { dump: lines.filter((l) => DUMP_LINE.test(l)), stdout: lines.filter((l) => !DUMP_LINE.test(l)), stderr: r.stderr, status: r.status };
+}
+
+/** First differing line of two dumps, for a readable failure. */
+function firstDifference(a: string[], b: string[]): string | null {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return `line ${i + 1}:\n  C : ${a[i]}\n  TS: ${b[i]}`;
+  }
+  return null;
+}
+
+let dumpExe: string;
+let dumpExe612: string;
+beforeAll(() => {
+  dumpExe = buildDump('6.1');
+  dumpExe612 = buildDump('6.12');
+});
+
+describe('the whole Linux 6.1 tree, ARCH=arm64', () => {
+  const srctree = linux.srcDir;
+  const env = kconfigEnvironment({ srctree, arch: 'arm64', crossCompile: 'aarch64-linux-gnu-', kernelVersion: linux.kernelVersion });
+  const autoConfCmd = readFileSync(join(oracleObj, 'include', 'config', 'auto.conf.cmd'), 'utf8');
+  let tree: ParsedKconfig;
+  const info: string[] = [];
+
+  beforeAll(() => {
+    const objtree = mkdtempSync(join(scratch, 'arm64-'));
+    tree = parseKconfig({ srctree, objtree, file: 'Kconfig', version: '6.1', env, log: (_s, t) => info.push(t) });
+  });
+
+  test('reads the 1,486 files of auto.conf.cmd (6.1 lists them in reverse order)', () => {
+    const deps = [...autoConfCmd.matchAll(/^\t(\S+) \\$/gm)].map((m) => m[1]);
+    expect(deps).toHaveLength(1486);
+    expect(tree.files).toHaveLength(1486);
+    expect([...tree.files].reverse()).toEqual(deps);
+    expect(tree.files[0]).toBe('Kconfig');
+    // 1,487 source statements open a file (one file is sourced twice).
+    expect(tree.sourceCount).toBe(1487);
+  });
+
+  test('records the 13 environment variables of auto.conf.cmd, in first-use order, with their values', () => {
+    const recorded = [...autoConfCmd.matchAll(/^ifneq "\$\((\w+)\)" "(.*)"$/gm)].map((m) => [m[1], m[2]]);
+    expect(recorded).toHaveLength(13);
+    expect([...tree.env.entries()]).toEqual(recorded);
+  });
+
+  test('16,365 symbols defined, 72 choices, 95 $(shell) probes', () => {
+    const defined = tree.symbols.filter((s) => s.name !== null && !(s.flags & (0x1 | 0x10)) && s.type !== 0 && s.menus.length > 0);
+    expect(defined).toHaveLength(16365);
+    expect(tree.symbols.filter((s) => s.flags & 0x10)).toHaveLength(72);
+    expect(tree.shellCount).toBe(95);
+    expect(tree.shellCommands).toHaveLength(95);
+    expect(tree.modulesSym?.name).toBe('MODULES');
+    expect(tree.rootMenu.prompt?.text).toBe(`Linux/arm64 ${linux.kernelVersion} Kernel Configuration`);
+  });
+
+  test('builds exactly what parser.y builds before menu_finalize() (menu tree, symbols, properties, help)', () => {
+    const c = cDump(dumpExe, srctree, env);
+    expect(c.status).toBe(0);
+    const ts = dumpTree(tree);
+    expect(ts.length).toBe(c.dump.length);
+    expect(firstDifference(c.dump, ts)).toBeNull();
+    expect(tree.warnings).toEqual([]);
+  });
+});
+
+describe('the whole Linux 6.12 tree, ARCH=arm64 (version 6.12)', () => {
+  const srctree = linux612.srcDir;
+  const autoConfCmd = readFileSync(join(dirname(linux612.conf), '..', '..', 'include', 'config', 'auto.conf.cmd'), 'utf8');
+  // 6.12's Makefile also exports RUSTC_VERSION_TEXT and PYTHON3; give them the values make gave.
+  const extra: Record<string, string> = {};
+  for (const m of autoConfCmd.matchAll(/^ifneq "\$\((RUSTC_VERSION_TEXT|PYTHON3)\)" "(.*)"$/gm)) extra[m[1]] = m[2];
+  const env = kconfigEnvironment({ srctree, arch: 'arm64', crossCompile: 'aarch64-linux-gnu-', kernelVersion: linux612.kernelVersion, base: { ...process.env, ...extra } });
+  let tree: ParsedKconfig;
+
+  beforeAll(() => {
+    tree = parseKconfig({ srctree, objtree: mkdtempSync(join(scratch, 'arm64-612-')), file: 'Kconfig', version: '6.12', env, log: () => {} });
+  });
+
+  test('1,602 files in parse order, the 15 environment variables, 17,573 symbols, 74 choices, 107 probes', () => {
+    const deps = [...autoConfCmd.matchAll(/^\t(\S+) \\$/gm)].map((m) => m[1]);
+    expect(deps).toHaveLength(1602);
+    expect(tree.files).toEqual(deps);
+    const recorded = [...autoConfCmd.matchAll(/^ifneq "\$\((\w+)\)" "(.*)"$/gm)].map((m) => [m[1], m[2]]);
+    expect(recorded).toHaveLength(15);
+    expect([...tree.env.entries()]).toEqual(recorded);
+    const defined = tree.symbols.filter((s) => s.name !== null && !(s.flags & 0x1) && s.type !== 0 && s.menus.length > 0);
+    expect(defined).toHaveLength(17573);
+    // 6.12 choices are nameless bool symbols without SYMBOL_CHOICE and without P_CHOICE.
+    const choices = tree.symbols.filter((s) => s.name === null);
+    expect(choices).toHaveLength(74);
+    expect(choices.every((c) => c.type === 1 && c.flags === 0 && c.props.every((p) => p.type !== 'choice'))).toBe(true);
+    expect(tree.shellCount).toBe(107);
+  });
+
+  test("builds exactly what 6.12's parser.y builds before menu_finalize()", () => {
+    const c = cDump(dumpExe612, srctree, env);
+    expect(c.status).toBe(0);
+    expect(firstDifference(c.dump, dumpTree(tree))).toBeNull();
+  });
+});
+
+describe('language corners, compared with the C parser', () => {
+  const cases = readdirSync(fixtures).filter((d) => d.startsWith('parse-') && !d.startsWith('parse-errors'));
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', ARCH: 'arm64', SRCARCH: 'arm64', FOO: 'foo value' };
+
+  // parse-lang uses 6.1-only language (named and tristate choices, `optional`).
+  const runs = [...cases.map((c) => [c, '6.1'] as const), ...cases.filter((c) => c !== 'parse-lang').map((c) => [c, '6.12'] as const)];
+  test.each(runs)('%s (%s)', (name, version) => {
+    const srctree = join(fixtures, name);
+    const e = { ...env, srctree };
+    const c = cDump(version === '6.1' ? dumpExe : dumpExe612, srctree, e);
+    expect(c.status).toBe(0);
+    const out: string[] = [];
+    const tree = parseKconfig({ srctree, objtree: mkdtempSync(join(scratch, 'fx-')), env: e, version, log: (s, t) => out.push(`${s}: ${t}`) });
+    expect(firstDifference(c.dump, dumpTree(tree))).toBeNull();
+    // Warnings: C prints them on stderr (with $(warning-if) output), in the same order.
+    const cWarnings = c.stderr.split('\n').filter((l) => l !== '');
+    const ours = [...out.filter((l) => l.startsWith('stderr: ')).map((l) => l.slice(8).trimEnd()), ...tree.warnings];
+    expect(ours.sort()).toEqual(cWarnings.sort());
+    expect(out.filter((l) => l.startsWith('stdout: ')).map((l) => l.slice(8).trimEnd())).toEqual(c.stdout);
+  });
+
+  test('the fixtures cover the corners they are meant to', () => {
+    const help = parseKconfig({ srctree: join(fixtures, 'parse-help'), objtree: scratch, env: { ...env, srctree: join(fixtures, 'parse-help') } });
+    const a = help.byName.get('A')!.menus[0];
+    // First-line indentation removed, tab counted to 8, trailing blanks dropped, inner and
+    // trailing blank lines kept.
+    expect(a.help).toBe('First line.\nSecond line\twith tab.\n\n  Indented more.\n      Tab indented.\n\n\n');
+    // No blank line before the next entry: the last newline is not part of the text.
+    expect(help.byName.get('B')!.menus[0].help).toBe('No blank line after.');
+    expect(help.byName.get('C')!.menus[0].help).toBe('Ends at lower indentation.\n');
+    expect(help.byName.get('LAST')!.menus[0].help).toBe('At end of file without newline');
+
+    const macro = parseKconfig({ srctree: join(fixtures, 'parse-macro'), objtree: scratch, env: { ...env, srctree: join(fixtures, 'parse-macro') }, log: () => {} });
+    expect(macro.shellCount).toBe(4);
+    expect([...macro.env.keys()]).toEqual(['FOO']);
+    expect(macro.byName.get('MACRO_SUFFIX')?.menus).toHaveLength(1);
+    expect(macro.byName.get('GREETING')!.props.find((p) => p.type === 'prompt')!.text).toBe('hello world and foo value');
+    const dflt = macro.byName.get('SHELL_OUT')!.props.find((p) => p.type === 'default')!;
+    expect(dflt.expr).toMatchObject({ type: 'symbol', sym: { name: 'one two' } });
+  });
+});
+
+describe('errors: file:line:col: message, as parser.y/preprocess.c report them', () => {
+  const dir = join(fixtures, 'parse-errors');
+  /** Expected message per fixture: ours has a column; C prints the same file:line: message. */
+  const expected: Record<string, string> = {
+    'assign-in-choice': 'Kconfig:5:1: invalid statement',
+    'choice-default-expr': 'Kconfig:3:2: invalid statement',
+    'end-in-other-file': "Kconfig.end:3:1: 'menu' in different file than 'menu'",
+    'endmenu-at-top': 'Kconfig:4:3: invalid statement',
+    'error-if': 'Kconfig:2:3: stop here',
+    'help-dedent': 'Kconfig:6:3: unknown statement "two"',
+    'invalid-statement': 'Kconfig:2:2: invalid statement',
+    'macro-word-statement': 'Kconfig:2:2: unknown statement "foo bar"',
+    'mainmenu-late': 'Kconfig:3:1: invalid statement',
+    'menu-in-choice': 'Kconfig:5:4: invalid statement',
+    'mismatched-end': "Kconfig:4:1: unexpected 'if' within menu block",
+    'missing-end': 'Kconfig:3:3: missing end statement for this entry',
+    'missing-file': 'Kconfig:3:2: can\'t open file "nothere"',
+    'modules-twice': "Kconfig:6:2: symbol 'M2' redefines option 'modules' already defined by symbol 'M1'",
+    'option-modules': 'Kconfig:3:2: unknown statement "option"',
+    'recursive-source':
+      'b/Kconfig:2:1: Recursive inclusion detected.\nInclusion path:\n  current file : a/Kconfig\n  included from: b/Kconfig:2\n  included from: a/Kconfig:3',
+    'recursive-variable': "Kconfig:2:8: Recursive variable 'X' references itself (eventually)",
+    rsource: 'Kconfig:1:1: unknown statement "rsource"',
+    'select-quoted': 'Kconfig:3:2: invalid statement',
+    'shell-no-args': "Kconfig:2:6: too few function arguments passed to 'shell'",
+    'too-many-args': "Kconfig:2:6: too many function arguments passed to 'info'",
+    'unknown-statement': 'Kconfig:3:2: unknown statement "foo"',
+    'unterminated-ref': "Kconfig:2:8: unterminated reference to 'foo\"': missing ')'",
+  };
+
+  test('every error fixture has an expectation', () => {
+    expect(readdirSync(dir).sort()).toEqual(Object.keys(expected).sort());
+  });
+
+  test.each(Object.entries(expected))('%s', (name, message) => {
+    const srctree = join(dir, name);
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', srctree };
+    let err: unknown;
+    try {
+      parseKconfig({ srctree, objtree: mkdtempSync(join(scratch, 'err-')), env, log: () => {} });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(KconfigError);
+    expect((err as KconfigError).message).toBe(message);
+    // The C parser fails on the same input with the same location and words.
+    const c = cDump(dumpExe, srctree, env);
+    expect(c.status).not.toBe(0);
+    const e = err as KconfigError;
+    const cForm = name === 'recursive-source' ? e.detail : `${e.file}:${e.line}: ${e.detail}`;
+    expect(c.stderr).toContain(cForm);
+  });
+});
+
+describe('errors of the 6.12 language', () => {
+  const dir = join(fixtures, 'parse-errors-6.12');
+  const expected: Record<string, string> = {
+    'choice-named': 'Kconfig:1:1: invalid statement',
+    'choice-no-prompt': 'Kconfig:4:1: choice must have a prompt',
+    'choice-tristate': 'Kconfig:1:1: choice must have a prompt',
+    'member-no-prompt': 'Kconfig:3:1: choice member must have a prompt',
+    'member-tristate': 'Kconfig:3:1: choice member must be bool',
+    optional: 'Kconfig:3:2: invalid statement',
+    'recursive-source':
+      'b/Kconfig:2:1: Recursive inclusion detected.\nInclusion path:\n  current file : a/Kconfig\n  included from: b/Kconfig:2\n  included from: a/Kconfig:3\n  included from: Kconfig:1',
+  };
+
+  test('every error fixture has an expectation', () => {
+    expect(readdirSync(dir).sort()).toEqual(Object.keys(expected).sort());
+  });
+
+  test.each(Object.entries(expected))('%s', (name, message) => {
+    const srctree = join(dir, name);
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', srctree };
+    let err: unknown;
+    try {
+      parseKconfig({ srctree, objtree: mkdtempSync(join(scratch, 'err-')), env, version: '6.12', log: () => {} });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(KconfigError);
+    expect((err as KconfigError).message).toBe(message);
+    const c = cDump(dumpExe612, srctree, env);
+    expect(c.status).not.toBe(0);
+    const e = err as KconfigError;
+    if (name === 'recursive-source') expect(c.stderr).toContain(e.detail);
+    else expect(c.stderr).toMatch(new RegExp(`^${e.file}:${e.line}: (error: )?${e.detail.replace(/[.*+?^${}()|[\]\\"]/g, '\\$&')}$`, 'm'));
+  });
+});
+
+describe("Kconfiglib's rsource/osource/orsource (opt-in)", () => {
+  const srctree = join(fixtures, 'kconfiglib-ext');
+  const env = { srctree };
+
+  test('relative and optional sources with globs, in sorted order', () => {
+    const t = parseKconfig({ srctree, objtree: scratch, env, kconfiglibExtensions: true });
+    expect(t.files).toEqual(['Kconfig', 'drivers/Kconfig', 'drivers/a/Kconfig', 'drivers/b/Kconfig', 'drivers/b/Kconfig.opt']);
+    expect([...t.byName.keys()]).toEqual(['TOP', 'DRV', 'A', 'B', 'B_OPT']);
+  });
+
+  test('rejected as parser.y rejects them unless enabled', () => {
+    expect(() => parseKconfig({ srctree, objtree: scratch, env })).toThrow('Kconfig:3:1: unknown statement "rsource"');
+  });
+});
