@@ -9,6 +9,7 @@ import { registerPlan } from './commands/plan.js';
 import { registerBuild } from './commands/build.js';
 import { registerBoot } from './commands/boot.js';
 import { registerNew } from './commands/new.js';
+import { registerInspect } from './commands/inspect.js';
 import { reportError } from './errors.js';
 
 const program = new Command();
@@ -22,6 +23,7 @@ registerPlan(program);
 registerBuild(program);
 registerBoot(program);
 registerNew(program);
+registerInspect(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.exitCode = reportError(err);
