@@ -224,7 +224,7 @@ const pad = (n: number): string => ' '.repeat(Math.max(0, n));
 function readLine(d: Dialog): void {
   const l = d.input.shift();
   if (l === undefined) {
-    out('\nError in reading or end of file.\n');
+    ctx().stderr('\nError in reading or end of file.\n');
     out(d.line); // line keeps its previous content, as with a failed fgets, and is echoed
     return;
   }

@@ -14,16 +14,30 @@
  *  3. scripts/Makefile.modfinal: compile `<mod>.mod.c`, link `<mod>.ko` with the kernel's module
  *     linker script.
  * Built-in objects (obj-y) are compiled without -DMODULE and with -DKBUILD_MODFILE, as
- * scripts/Makefile.lib's `modkern_cflags` does; they take no part in modpost.
+ * scripts/Makefile.lib's `modkern_cflags` does; they take no part in modpost. They are then
+ * archived per directory as scripts/Makefile.build's `cmd_ar_builtin` does
+ * (`rm -f built-in.a; $(AR) cDPrST built-in.a $(real-obj-y)`: a thin archive without symbol
+ * table, members in link order, a subdirectory's built-in.a standing for its members), and
+ * lib-y objects into lib.a with Makefile.lib's `cmd_ar` (`$(AR) cDPrsT`).
  *
  * Incremental: next to each output `<dir>/<name>` sits `<dir>/.<name>.kbt.json` holding the argv
  * that made it and the [mtime, size] of every input (for compiles: the source and every header gcc
  * listed in its -MD dependency file). An output is remade only when it is missing, its argv changed
  * or an input changed; a run in which nothing changed runs no process at all. Outputs are written
- * to a temporary name and renamed into place; the exception is `<mod>.mod.c`, which modpost writes
- * itself (only when its contents change).
+ * to a temporary name (the gcc dependency file too) and renamed into place, and the record is
+ * written after the output, so a build killed at any point leaves either the old or the new
+ * output, and the next run remakes what is not recorded as made; the exception is
+ * `<mod>.mod.c`, which modpost writes itself (only when its contents change), and which the next
+ * modpost run rewrites because Module.symvers was not recorded.
+ *
+ * Configuration dependencies follow scripts/basic/fixdep: with {@link BuildDirectOptions.config},
+ * the tree's generated autoconf header is not an mtime input of the objects that `-include` it;
+ * instead each compile records which CONFIG_ symbols its source and every header it read mention
+ * (`CONFIG_FOO_MODULE` counts as `CONFIG_FOO`, symbols the kernel's own autoconf.h defines are left
+ * out: the tree cannot change them) with their value at the time, and the object is remade only
+ * when one of those values changed. Flipping one tree symbol rebuilds only the objects that use it.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -65,11 +79,44 @@ export interface DirectBuiltin {
   extraFlags?: string[];
 }
 
+/**
+ * One archive: `built-in.a` (obj-y of a directory, Makefile.build `cmd_ar_builtin`) or `lib.a`
+ * (lib-y, Makefile.lib `cmd_ar`), made after every compile.
+ */
+export interface DirectArchive {
+  /** Archive path relative to the tree root, e.g. "drivers/foo/built-in.a"; output outDir/archive. */
+  archive: string;
+  /** `builtin`: thin, no symbol table (`cDPrST`); `lib`: thin with symbol table (`cDPrsT`). */
+  kind: 'builtin' | 'lib';
+  /**
+   * Members in link order, relative to the tree root: objects (DirectBuiltin.obj) and other
+   * archives of this list (a subdirectory's built-in.a), which must come earlier in the list.
+   */
+  members: string[];
+}
+
 /** What to build. */
 export interface DirectUnits {
   modules: DirectModule[];
   builtins?: DirectBuiltin[];
+  /** Archives to make from the built-in objects, children before parents. */
+  archives?: DirectArchive[];
 }
+
+/** The tree's own configuration, for fixdep-style rebuilds (see the module doc). */
+export interface DirectConfig {
+  /** The generated autoconf header the per-object flags `-include` (absolute). */
+  header: string;
+  /** Each set CONFIG_ symbol of the tree's .config and its value (`y`, `m`, a string or number). */
+  values: ReadonlyMap<string, string>;
+}
+
+/** Progress of {@link buildDirect}: the number of steps, then each step as it finishes. */
+export type DirectEvent =
+  | { type: 'plan'; total: number }
+  | { type: 'start'; kind: DirectAction['kind'] | 'ar'; target: string }
+  /** `ran` false: it was up to date. */
+  | { type: 'step'; kind: DirectAction['kind'] | 'ar'; target: string; ran: boolean };
 
 /** Options of {@link buildDirect}. */
 export interface BuildDirectOptions {
@@ -86,6 +133,15 @@ export interface BuildDirectOptions {
   jobs?: number;
   /** Command put in front of the compiler, e.g. "ccache" or ["ccache"]. */
   ccWrapper?: string | string[];
+  /**
+   * The compiler command replacing the kernel's (`make CC=...`), e.g. "aarch64-linux-gnu-gcc-12"
+   * or "distcc aarch64-linux-gnu-gcc"; used for every compile (objects and `.mod.c`).
+   */
+  cc?: string | string[];
+  /** The tree's configuration: enables per-symbol rebuilds (see the module doc). */
+  config?: DirectConfig;
+  /** Progress callback. */
+  onEvent?: (e: DirectEvent) => void;
   /** Other trees' Module.symvers files (KBUILD_EXTRA_SYMBOLS). */
   extraSymbols?: string[];
 }
@@ -103,7 +159,7 @@ export interface Diagnostic {
 
 /** One process run (or skipped) by {@link buildDirect}. */
 export interface DirectAction {
-  kind: 'cc' | 'genksyms' | 'ld-multi' | 'modpost' | 'cc-mod' | 'ld-ko';
+  kind: 'cc' | 'genksyms' | 'ld-multi' | 'modpost' | 'cc-mod' | 'ld-ko' | 'ar';
   /** The output it made (absolute). */
   target: string;
 }
@@ -114,6 +170,8 @@ export interface BuildDirectResult {
   modules: Array<{ name: string; ko: string }>;
   /** Each built-in object (absolute). */
   builtins: string[];
+  /** Each archive made (absolute), in input order. */
+  archives: string[];
   /** The tree's Module.symvers (absolute), or "" when there are no modules. */
   symvers: string;
   /** The processes run, in completion order; empty when nothing changed. */
@@ -139,6 +197,8 @@ interface OutState {
   cmd: string[];
   /** [path, mtimeMs, size] of every input. */
   inputs: Array<[string, number, number]>;
+  /** [CONFIG_ symbol, value or null when unset] of every tree symbol the inputs mention. */
+  config?: Array<[string, string | null]>;
 }
 
 /**
@@ -201,11 +261,18 @@ function sameArgv(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** Up to date when the output exists, was made by `cmd`, and no recorded input changed. */
-function upToDate(out: string, cmd: string[], statCache?: Map<string, [number, number] | null>): boolean {
+/**
+ * Up to date when the output exists, was made by `cmd`, no recorded input changed and no
+ * recorded CONFIG_ symbol has another value in `config`.
+ */
+function upToDate(out: string, cmd: string[], statCache?: Map<string, [number, number] | null>, config?: DirectConfig): boolean {
   if (!existsSync(out)) return false;
   const st = readState(out);
   if (!st || !sameArgv(st.cmd, cmd)) return false;
+  if (st.config) {
+    if (!config) return false;
+    for (const [sym, val] of st.config) if ((config.values.get(sym) ?? null) !== val) return false;
+  }
   for (const [p, mt, sz] of st.inputs) {
     let cur = statCache?.get(p);
     if (cur === undefined) {
@@ -234,13 +301,46 @@ function writeIfChanged(path: string, data: string): void {
   writeAtomic(path, data);
 }
 
-function saveState(out: string, cmd: string[], inputs: string[]): void {
+function saveState(out: string, cmd: string[], inputs: string[], config?: Array<[string, string | null]>): void {
   const rec: OutState = { v: 1, cmd, inputs: [] };
+  if (config) rec.config = config;
   for (const p of inputs) {
     const s = statOf(p);
     if (s) rec.inputs.push([p, s[0], s[1]]);
   }
   writeAtomic(stateFile(out), JSON.stringify(rec));
+}
+
+const CONFIG_RE = /\bCONFIG_[A-Za-z0-9_]+/g;
+
+/** The CONFIG_ symbols a file mentions (scripts/basic/fixdep: `_MODULE` folded onto the symbol). */
+function configMentions(file: string, memo: Map<string, string[]>): string[] {
+  let r = memo.get(file);
+  if (r) return r;
+  const set = new Set<string>();
+  let text = '';
+  try {
+    text = readFileSync(file, 'latin1');
+  } catch {
+    /* vanished: its mtime check catches it */
+  }
+  for (const m of text.matchAll(CONFIG_RE)) set.add(m[0].endsWith('_MODULE') ? m[0].slice(0, -7) : m[0]);
+  r = [...set];
+  memo.set(file, r);
+  return r;
+}
+
+/** The CONFIG_ symbols the kernel's include/generated/autoconf.h defines (`_MODULE` folded). */
+function kernelConfigSymbols(kdir: string): Set<string> {
+  const out = new Set<string>();
+  let text = '';
+  try {
+    text = readFileSync(join(kdir, 'include/generated/autoconf.h'), 'utf8');
+  } catch {
+    return out;
+  }
+  for (const m of text.matchAll(/^#define (CONFIG_[A-Za-z0-9_]+)/gm)) out.add(m[1]!.endsWith('_MODULE') ? m[1]!.slice(0, -7) : m[1]!);
+  return out;
 }
 
 /** Run async tasks with at most `n` in flight; every task runs even when some fail. */
@@ -283,7 +383,8 @@ interface CompileJob {
 }
 
 /**
- * Build out-of-tree modules and built-in objects with the kernel's own flags, without make.
+ * Build out-of-tree modules, built-in objects and their archives with the kernel's own flags,
+ * without make.
  * @returns the outputs and what was run; see {@link BuildDirectResult}.
  * @throws DirectBuildError on a compile error (with located diagnostics), a link error, or a
  *   modpost error (e.g. an undefined symbol); KFlagsError when KDIR cannot be probed.
@@ -292,12 +393,24 @@ export async function buildDirect(opts: BuildDirectOptions): Promise<BuildDirect
   const kf = await loadKFlags({ kdir: opts.kdir, arch: opts.arch, crossCompile: opts.crossCompile });
   const cwd = kf.kdir;
   const jobs = opts.jobs && opts.jobs > 0 ? opts.jobs : availableParallelism();
-  const wrapper = typeof opts.ccWrapper === 'string' ? opts.ccWrapper.split(/\s+/).filter(Boolean) : opts.ccWrapper ?? [];
+  const words = (v: string | string[] | undefined): string[] => (typeof v === 'string' ? v.split(/\s+/).filter(Boolean) : v ?? []);
+  const wrapper = words(opts.ccWrapper);
+  const ccOverride = words(opts.cc);
+  /** The compiler command in front of a compile template's arguments (wrapper, CC=). */
+  const withCc = (argv: string[]): string[] => [...wrapper, ...(ccOverride.length > 0 ? ccOverride : [argv[0]!]), ...argv.slice(1)];
   const outRoot = resolve(opts.outDir);
   const actions: DirectAction[] = [];
   const diagnostics: Diagnostic[] = [];
   const statCache = new Map<string, [number, number] | null>();
   const env = { ...kf.env };
+  const emit = opts.onEvent ?? ((): void => {});
+  const config = opts.config;
+  const mentionMemo = new Map<string, string[]>();
+  const kernelSyms = config ? kernelConfigSymbols(cwd) : new Set<string>();
+  const done = (kind: DirectAction['kind'], target: string, ran: boolean): void => {
+    if (ran) actions.push({ kind, target });
+    emit({ type: 'step', kind, target, ran });
+  };
 
   const run = async (argv: string[], input?: string): Promise<{ stdout: string; stderr: string; exitCode: number }> => {
     const r = await execa(argv[0]!, argv.slice(1), { cwd, env, reject: false, input, stripFinalNewline: false });
@@ -323,7 +436,7 @@ export async function buildDirect(opts: BuildDirectOptions): Promise<BuildDirect
       checkSource(o.src);
       const out = join(dir, o.obj);
       const cv: CompileVars = { kind: 'module', out, src: resolve(o.src), depfile: join(dirname(out), `.${basename(out)}.d`), modname: mod.name, extra: o.extraFlags ?? [] };
-      compiles.push({ out, src: cv.src, depfile: cv.depfile, cv, argv: [...wrapper, ...compileArgv(kf, cv)] });
+      compiles.push({ out, src: cv.src, depfile: cv.depfile, cv, argv: withCc(compileArgv(kf, cv)) });
       objs.push(out);
     }
     modPlans.push({ mod, dir, objs, modObj: join(dir, `${mod.name}.o`) });
@@ -336,28 +449,51 @@ export async function buildDirect(opts: BuildDirectOptions): Promise<BuildDirect
       kind: 'builtin', out, src: resolve(b.src), depfile: join(dirname(out), `.${basename(out)}.d`),
       modname: b.modname, modfile: b.modfile ?? join(dirname(b.obj), b.modname), extra: b.extraFlags ?? [],
     };
-    compiles.push({ out, src: cv.src, depfile: cv.depfile, cv, argv: [...wrapper, ...compileArgv(kf, cv)] });
+    compiles.push({ out, src: cv.src, depfile: cv.depfile, cv, argv: withCc(compileArgv(kf, cv)) });
     builtinOuts.push(out);
   }
+  const archives = opts.units.archives ?? [];
+  const composites = modPlans.filter((p) => p.mod.composite).length;
+  emit({ type: 'plan', total: compiles.length + composites + archives.length + (modPlans.length > 0 ? 1 + 2 * modPlans.length : 0) });
+
+  /** Run `argv` writing `out` under a temporary name, then rename it into place. */
+  const runTo = async (argv: string[], out: string): Promise<{ stderr: string; exitCode: number; tmp: string }> => {
+    mkdirSync(dirname(out), { recursive: true });
+    const tmp = `${out}.tmp${process.pid}`;
+    const r = await run(argv.map((t) => (t === out ? tmp : t)));
+    if (r.exitCode !== 0) rmSync(tmp, { force: true });
+    return { stderr: r.stderr, exitCode: r.exitCode, tmp };
+  };
 
   // ---- 1. compile (scripts/Makefile.build)
   const compileOne = async (job: CompileJob): Promise<void> => {
-    if (upToDate(job.out, job.argv, statCache)) return;
+    if (upToDate(job.out, job.argv, statCache, config)) return done('cc', job.out, false);
+    emit({ type: 'start', kind: 'cc', target: job.out });
     mkdirSync(dirname(job.out), { recursive: true });
     const tmp = `${job.out}.tmp${process.pid}`;
-    const r = await run(job.argv.map((t) => (t === job.out ? tmp : t)));
+    const tmpDep = `${job.depfile}.tmp${process.pid}`;
+    const mmd = `-Wp,-MMD,${job.depfile}`;
+    const r = await run(job.argv.map((t) => (t === job.out ? tmp : t === mmd ? `-Wp,-MMD,${tmpDep}` : t)));
     const diags = parseDiagnostics(r.stderr, cwd);
     if (r.exitCode !== 0) {
-      try { unlinkSync(tmp); } catch { /* not made */ }
+      rmSync(tmp, { force: true });
+      rmSync(tmpDep, { force: true });
       const first = diags.find((d) => d.severity === 'error');
       const where = first ? `${first.file}:${first.line}:${first.col}: error: ${first.message}` : r.stderr.trim();
       throw new DirectBuildError(`compiling ${job.src} failed: ${where}`, diags);
     }
     diagnostics.push(...diags);
-    actions.push({ kind: 'cc', target: job.out });
-    const deps = parseDepFile(readFileSync(job.depfile, 'utf8'), cwd);
-    unlinkSync(job.depfile);
+    let deps = parseDepFile(readFileSync(tmpDep, 'utf8'), cwd);
+    unlinkSync(tmpDep);
     if (!deps.includes(job.src)) deps.unshift(job.src);
+    // fixdep: the tree's autoconf header is replaced by the symbols the inputs mention.
+    let cfgRec: Array<[string, string | null]> | undefined;
+    if (config) {
+      deps = deps.filter((d) => d !== config.header);
+      const syms = new Set<string>();
+      for (const d of deps) for (const s of configMentions(d, mentionMemo)) if (!kernelSyms.has(s)) syms.add(s);
+      cfgRec = [...syms].sort().map((s) => [s, config.values.get(s) ?? null]);
+    }
 
     // CONFIG_MODVERSIONS: CRCs of the symbols a module object exports (gen_symversions).
     let symverLines = '';
@@ -385,9 +521,33 @@ export async function buildDirect(opts: BuildDirectOptions): Promise<BuildDirect
     writeAtomic(join(dirname(job.out), `.${basename(job.out)}.cmd`), `cmd_${job.out} := ${job.argv.join(' ')}\n${symverLines}`);
     renameSync(tmp, job.out);
     for (const d of deps) statCache.delete(d);
-    saveState(job.out, job.argv, deps);
+    statCache.delete(job.out);
+    saveState(job.out, job.argv, deps, cfgRec);
+    done('cc', job.out, true);
   };
   failWith(await pool(compiles, jobs, compileOne));
+
+  // ---- built-in.a and lib.a (scripts/Makefile.build cmd_ar_builtin, Makefile.lib cmd_ar)
+  const ar = `${opts.crossCompile}ar`;
+  const archiveOuts: string[] = [];
+  for (const a of archives) {
+    const out = join(outRoot, a.archive);
+    const members = a.members.map((m) => join(outRoot, m));
+    const argv = [ar, a.kind === 'builtin' ? 'cDPrST' : 'cDPrsT', out, ...members];
+    archiveOuts.push(out);
+    if (upToDate(out, argv, statCache)) {
+      done('ar', out, false);
+      continue;
+    }
+    // `rm -f $@` first: ar r would otherwise keep members that are gone.
+    rmSync(out, { force: true });
+    const r = await runTo(argv, out);
+    if (r.exitCode !== 0) throw new DirectBuildError(`archiving ${out} failed: ${r.stderr.trim()}`);
+    renameSync(r.tmp, out);
+    statCache.delete(out);
+    saveState(out, argv, members);
+    done('ar', out, true);
+  }
 
   // ---- composite links and the <mod>.mod lists
   failWith(await pool(modPlans, jobs, async (p) => {
@@ -395,13 +555,13 @@ export async function buildDirect(opts: BuildDirectOptions): Promise<BuildDirect
     writeIfChanged(modList, p.objs.map((o) => `${o}\n`).join(''));
     if (!p.mod.composite) return;
     const argv = expandTemplate(kf.ldMulti, { out: p.modObj, modlist: modList });
-    if (upToDate(p.modObj, argv)) return;
-    const tmp = `${p.modObj}.tmp${process.pid}`;
-    const r = await run(argv.map((t) => (t === p.modObj ? tmp : t)));
+    if (upToDate(p.modObj, argv)) return done('ld-multi', p.modObj, false);
+    emit({ type: 'start', kind: 'ld-multi', target: p.modObj });
+    const r = await runTo(argv, p.modObj);
     if (r.exitCode !== 0) throw new DirectBuildError(`linking ${p.modObj} failed: ${r.stderr.trim()}`);
-    renameSync(tmp, p.modObj);
+    renameSync(r.tmp, p.modObj);
     saveState(p.modObj, argv, [modList, ...p.objs]);
-    actions.push({ kind: 'ld-multi', target: p.modObj });
+    done('ld-multi', p.modObj, true);
   }));
 
   // ---- 2. modpost (scripts/Makefile.modpost, external-module mode)
@@ -417,18 +577,20 @@ export async function buildDirect(opts: BuildDirectOptions): Promise<BuildDirect
     const kdirSymvers = resolve(cwd, 'Module.symvers');
     const modCs = modPlans.map((p) => join(p.dir, `${p.mod.name}.mod.c`));
     if (!upToDate(symvers, cmdKey) || modCs.some((f) => !existsSync(f))) {
+      emit({ type: 'start', kind: 'modpost', target: symvers });
       const tmp = `${symvers}.tmp${process.pid}`;
       const r = await run(argv.map((t) => (t === symvers ? tmp : t)), stdinText);
       const lines = r.stderr.split('\n').filter((l) => l.trim());
       modpostWarnings.push(...lines.filter((l) => /WARNING/.test(l)));
       if (r.exitCode !== 0) {
-        try { unlinkSync(tmp); } catch { /* not made */ }
+        rmSync(tmp, { force: true });
         throw new DirectBuildError(`modpost failed:\n${lines.join('\n')}`);
       }
       renameSync(tmp, symvers);
+      for (const f of modCs) statCache.delete(f);
       saveState(symvers, cmdKey, [kdirSymvers, ...extra, ...objList, ...objList.map((o) => join(dirname(o), `.${basename(o)}.cmd`))]);
-      actions.push({ kind: 'modpost', target: symvers });
-    }
+      done('modpost', symvers, true);
+    } else done('modpost', symvers, false);
   }
 
   // ---- 3. <mod>.mod.o and <mod>.ko (scripts/Makefile.modfinal)
@@ -436,32 +598,38 @@ export async function buildDirect(opts: BuildDirectOptions): Promise<BuildDirect
     const modC = join(p.dir, `${p.mod.name}.mod.c`);
     const modO = join(p.dir, `${p.mod.name}.mod.o`);
     const vars = { out: modO, src: modC, depfile: join(p.dir, `.${p.mod.name}.mod.o.d`), basename: nameFix(`${p.mod.name}.mod`), modname: nameFix(p.mod.name) };
-    const ccArgv = [...wrapper, ...expandTemplate(kf.modC, vars)];
+    const ccArgv = withCc(expandTemplate(kf.modC, vars));
     if (!upToDate(modO, ccArgv, statCache)) {
-      const tmp = `${modO}.tmp${process.pid}`;
-      const r = await run(ccArgv.map((t) => (t === modO ? tmp : t)));
-      if (r.exitCode !== 0) throw new DirectBuildError(`compiling ${modC} failed: ${r.stderr.trim()}`, parseDiagnostics(r.stderr, cwd));
-      const deps = parseDepFile(readFileSync(vars.depfile, 'utf8'), cwd);
-      unlinkSync(vars.depfile);
-      renameSync(tmp, modO);
+      emit({ type: 'start', kind: 'cc-mod', target: modO });
+      const tmpDep = `${vars.depfile}.tmp${process.pid}`;
+      const mmd = `-Wp,-MMD,${vars.depfile}`;
+      const r = await runTo(ccArgv.map((t) => (t === mmd ? `-Wp,-MMD,${tmpDep}` : t)), modO);
+      if (r.exitCode !== 0) {
+        rmSync(tmpDep, { force: true });
+        throw new DirectBuildError(`compiling ${modC} failed: ${r.stderr.trim()}`, parseDiagnostics(r.stderr, cwd));
+      }
+      const deps = parseDepFile(readFileSync(tmpDep, 'utf8'), cwd);
+      unlinkSync(tmpDep);
+      renameSync(r.tmp, modO);
       saveState(modO, ccArgv, deps.includes(modC) ? deps : [modC, ...deps]);
-      actions.push({ kind: 'cc-mod', target: modO });
-    }
+      done('cc-mod', modO, true);
+    } else done('cc-mod', modO, false);
     const ko = join(p.dir, `${p.mod.name}.ko`);
     const ldArgv = expandTemplate(kf.ldKo, { out: ko, obj: p.modObj, modobj: modO });
     if (!upToDate(ko, ldArgv)) {
-      const tmp = `${ko}.tmp${process.pid}`;
-      const r = await run(ldArgv.map((t) => (t === ko ? tmp : t)));
+      emit({ type: 'start', kind: 'ld-ko', target: ko });
+      const r = await runTo(ldArgv, ko);
       if (r.exitCode !== 0) throw new DirectBuildError(`linking ${ko} failed: ${r.stderr.trim()}`);
-      renameSync(tmp, ko);
+      renameSync(r.tmp, ko);
       saveState(ko, ldArgv, [p.modObj, modO]);
-      actions.push({ kind: 'ld-ko', target: ko });
-    }
+      done('ld-ko', ko, true);
+    } else done('ld-ko', ko, false);
   }));
 
   return {
     modules: modPlans.map((p) => ({ name: p.mod.name, ko: join(p.dir, `${p.mod.name}.ko`) })),
     builtins: builtinOuts,
+    archives: archiveOuts,
     symvers,
     actions,
     diagnostics,

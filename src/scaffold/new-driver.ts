@@ -97,9 +97,38 @@ export function newDriver(opts: NewDriverOptions): NewDriverResult {
   writeFileAtomic(created[1], fill('Makefile.tmpl'));
   writeFileAtomic(created[2], fill('driver.c.tmpl'));
 
-  const sourcePath = relative(srctree, join(dir, 'Kconfig')).split(sep).join('/');
-  writeFileAtomic(parentKconfig, insertLine(kconfigText, `source "${sourcePath}"`, /^\s*(source|rsource|osource|orsource)\s/, /^\s*endmenu\b/));
+  const edited = wireSubdir({ parent, srctree, name, symbol });
+  return { dir, created, edited, symbol };
+}
+
+/**
+ * Wire the subdirectory `<parent>/<name>` into its parent, as in-tree drivers are: a
+ * `source "<path from srctree>/Kconfig"` line in `<parent>/Kconfig` (after the last
+ * source line, else before the last `endmenu`, else at the end) and `obj-$(CONFIG_<symbol>) +=
+ * <name>/` in `<parent>/Kbuild` or `<parent>/Makefile` (after the last `obj-... += dir/` line).
+ * A line already present (same source path, same `obj-... += <name>/`) is not added again, and an
+ * unchanged file is not rewritten (so make's timestamps stay put).
+ * @returns the parent files edited (absolute; empty when both lines were there).
+ * @throws an Error with `userError` when the parent has no Kconfig or no Kbuild/Makefile.
+ */
+export function wireSubdir(opts: { parent: string; srctree: string; name: string; symbol: string }): string[] {
+  const parent = resolve(opts.parent);
+  const parentKconfig = join(parent, 'Kconfig');
+  const parentMake = [join(parent, 'Kbuild'), join(parent, 'Makefile')].find((f) => existsSync(f));
+  if (!existsSync(parentKconfig)) throw new ScaffoldError(`${parentKconfig}: no such file (the parent directory needs a Kconfig to source the driver from)`);
+  if (!parentMake) throw new ScaffoldError(`${parent}: no Kbuild or Makefile to add obj-$(CONFIG_${opts.symbol}) to`);
+  const edited: string[] = [];
+  const sourcePath = relative(resolve(opts.srctree), join(parent, opts.name, 'Kconfig')).split(sep).join('/');
+  const kconfigText = readFileSync(parentKconfig, 'utf8');
+  const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  if (!new RegExp(`^\\s*(source|rsource|osource|orsource)\\s+"?${esc(sourcePath)}"?\\s*$`, 'm').test(kconfigText)) {
+    writeFileAtomic(parentKconfig, insertLine(kconfigText, `source "${sourcePath}"`, /^\s*(source|rsource|osource|orsource)\s/, /^\s*endmenu\b/));
+    edited.push(parentKconfig);
+  }
   const makeText = readFileSync(parentMake, 'utf8');
-  writeFileAtomic(parentMake, insertLine(makeText, `obj-$(CONFIG_${symbol})\t+= ${name}/`, /^\s*obj-[^\s]*\s*[:+]?=.*\/\s*$/));
-  return { dir, created, edited: [parentKconfig, parentMake], symbol };
+  if (!new RegExp(`^\\s*obj-\\$\\(CONFIG_${esc(opts.symbol)}\\)\\s*\\+=\\s*${esc(opts.name)}/\\s*$`, 'm').test(makeText)) {
+    writeFileAtomic(parentMake, insertLine(makeText, `obj-$(CONFIG_${opts.symbol})\t+= ${opts.name}/`, /^\s*obj-[^\s]*\s*[:+]?=.*\/\s*$/));
+    edited.push(parentMake);
+  }
+  return edited;
 }

@@ -1,0 +1,209 @@
+/**
+ * Merging configuration fragments into a .config, with the semantics of Linux 6.1
+ * scripts/kconfig/merge_config.sh, and the make targets built on it:
+ *
+ *  - {@link mergeConfig}: the text merge itself (`merge_config.sh -m [-y] [-r] [-s] BASE FRAG...`).
+ *  - {@link mergeConfigFiles}: the same on files, writing the merged result (the `-m` mode: no make).
+ *  - {@link runFragmentTarget}: `make <name>.config` (scripts/kconfig/Makefile `%.config`:
+ *    merge_config.sh -m .config $(configfiles), then `make olddefconfig`).
+ *  - {@link runTinyconfig}: `make tinyconfig` (KCONFIG_ALLCONFIG=kernel/configs/tiny-base.config
+ *    allnoconfig, then `make tiny.config`).
+ *
+ * What merge_config.sh does, step by step (and this module does the same, quirks included):
+ * for each fragment, every line `CONFIG_X=...` or `# CONFIG_X is not set` names a symbol; if the
+ * merged text so far contains CONFIG_X as a whole word (`grep -w`), the lines of the merged text
+ * that contain `CONFIG_X ` or `CONFIG_X=` anywhere (`sed "/CONFIG_X[ =]/d"` — a substring
+ * match, so `CONFIG_KERNEL_XZ` also removes a `CONFIG_HAVE_KERNEL_XZ=y` line) are deleted, and a
+ * "Value of CONFIG_X is redefined" message is printed when the old and new lines differ. Then an
+ * empty line and the whole fragment are appended. With -y (builtin), a fragment's `=m` does not
+ * demote an existing `=y`: the fragment's lines for that symbol are dropped instead.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { srcArchOf } from './environment.js';
+import { runConfig, type RunConfigOptions, type RunConfigResult } from './config.js';
+
+/** One configuration fragment: its name (for messages) and its text. */
+export interface ConfigFragment {
+  /** The file name as merge_config.sh would print it ("Merging <name>"). */
+  name: string;
+  text: string;
+}
+
+/** Options of {@link mergeConfig}; the letters are merge_config.sh's options. */
+export interface MergeConfigOptions {
+  /** `-y`: a fragment's `=m` does not override an existing `=y`. */
+  builtin?: boolean;
+  /** `-r`: report symbols a fragment sets to the value they already have. */
+  warnRedundant?: boolean;
+  /** `-s`: a fragment that redefines a value is an error ({@link MergeConfigError}). */
+  strict?: boolean;
+  /** The symbol prefix (merge_config.sh: `${CONFIG_-CONFIG_}`); default "CONFIG_". */
+  prefix?: string;
+  /** The base file's name for the "Using <base> as base" message; default ".config". */
+  baseName?: string;
+}
+
+/** What {@link mergeConfig} produces. */
+export interface MergeConfigResult {
+  /** The merged text (what merge_config.sh -m copies to .config). */
+  text: string;
+  /** merge_config.sh's stdout lines ("Using ... as base", "Merging ...", redefinition notes). */
+  messages: string[];
+  /** Symbols (with prefix) whose value a fragment changed, in the order met. */
+  redefined: string[];
+}
+
+/** A strict-mode (-s) violation or an unreadable fragment; `userError` (the CLI exits 1). */
+export class MergeConfigError extends Error {
+  readonly userError = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'MergeConfigError';
+  }
+}
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Split text as sed/grep see it: lines without their `\n`; a final newline adds no empty line. */
+function toLines(text: string): string[] {
+  if (text === '') return [];
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+/** The symbols a fragment names, in order (SED_CONFIG_EXP1 and SED_CONFIG_EXP2 of merge_config.sh). */
+export function fragmentSymbols(text: string, prefix = 'CONFIG_'): string[] {
+  const p = escapeRe(prefix);
+  const set = new RegExp(`^(${p}[a-zA-Z0-9_]*)=`);
+  const unset = new RegExp(`^# (${p}[a-zA-Z0-9_]*) is not set$`);
+  const out: string[] = [];
+  for (const line of toLines(text)) {
+    const m = set.exec(line) ?? unset.exec(line);
+    if (m) out.push(m[1]);
+  }
+  return out;
+}
+
+/**
+ * Merge fragments into a base configuration text exactly as `merge_config.sh -m` does (see the
+ * module comment for the rules and quirks).
+ * @param base the base .config text ("" when it does not exist: merge_config.sh creates it empty).
+ * @param fragments fragments in order; later ones win.
+ * @returns the merged text, the messages merge_config.sh prints, the redefined symbols.
+ * @throws MergeConfigError in strict mode when a fragment redefines a value.
+ */
+export function mergeConfig(base: string, fragments: readonly ConfigFragment[], opts: MergeConfigOptions = {}): MergeConfigResult {
+  const prefix = opts.prefix ?? 'CONFIG_';
+  const messages: string[] = [`Using ${opts.baseName ?? '.config'} as base`];
+  const redefined: string[] = [];
+  let tmp = toLines(base);
+  let strictViolated = false;
+  for (const frag of fragments) {
+    messages.push(`Merging ${frag.name}`);
+    let merge = toLines(frag.text);
+    for (const cfg of fragmentSymbols(frag.text, prefix)) {
+      // grep -w: the name not preceded or followed by a word character (letters, digits, _).
+      const word = new RegExp(`(?<![A-Za-z0-9_])${escapeRe(cfg)}(?![A-Za-z0-9_])`);
+      if (!tmp.some((l) => word.test(l))) continue;
+      const prev = tmp.filter((l) => word.test(l)).join('\n');
+      const next = merge.filter((l) => word.test(l)).join('\n');
+      // The sed address /CFG[ =]/: a substring match anywhere on the line.
+      const del = new RegExp(`${escapeRe(cfg)}[ =]`);
+      // ${NEW_VAL#CONFIG_*=}: the value after the first `CONFIG_...=` (shortest match).
+      const valueOf = (v: string): string => {
+        const m = /^CONFIG_.*?=/s.exec(v);
+        return m ? v.slice(m[0].length) : v;
+      };
+      // `echo ... $VAR` unquoted: words joined by single spaces.
+      const words = (v: string): string => v.split(/\s+/).filter(Boolean).join(' ');
+      let builtinKeep = false;
+      if (opts.builtin && valueOf(next) === 'm' && valueOf(prev) === 'y') {
+        messages.push(`Previous  value: ${words(prev)}`, `New value:       ${words(next)}`, '-y passed, will not demote y to m', '');
+        builtinKeep = true;
+      } else if (prev !== next) {
+        messages.push(`Value of ${cfg} is redefined by fragment ${frag.name}:`, `Previous  value: ${words(prev)}`, `New value:       ${words(next)}`, '');
+        redefined.push(cfg);
+        if (opts.strict) strictViolated = true;
+      } else if (opts.warnRedundant) {
+        messages.push(`Value of ${cfg} is redundant by fragment ${frag.name}:`);
+      }
+      if (!builtinKeep) tmp = tmp.filter((l) => !del.test(l));
+      else merge = merge.filter((l) => !del.test(l));
+    }
+    // "In case the previous file lacks a new line at the end": echo >> TMP, then cat MERGE >> TMP.
+    tmp = [...tmp, '', ...merge];
+  }
+  if (strictViolated) throw new MergeConfigError('The fragment redefined a value and strict mode had been passed.');
+  return { text: tmp.length ? `${tmp.join('\n')}\n` : '', messages, redefined };
+}
+
+/**
+ * `merge_config.sh -m BASE FRAGMENT...`: merge fragment files into BASE and write the result to
+ * `output` (default: BASE, as with `-m .config`).
+ * @param opts.base the base file (absolute or relative to the cwd); a missing one counts as empty.
+ * @param opts.fragments fragment files, in order.
+ * @returns what {@link mergeConfig} returns, plus the file written.
+ * @throws MergeConfigError when a fragment is missing ("The merge file ... does not exist") or
+ *   in strict mode on a redefinition.
+ */
+export function mergeConfigFiles(opts: { base: string; fragments: readonly string[]; output?: string } & MergeConfigOptions): MergeConfigResult & { output: string } {
+  const base = existsSync(opts.base) ? readFileSync(opts.base, 'utf8') : '';
+  const frags = opts.fragments.map((f) => {
+    if (!existsSync(f)) throw new MergeConfigError(`The merge file '${f}' does not exist.  Exit.`);
+    return { name: f, text: readFileSync(f, 'utf8') };
+  });
+  const r = mergeConfig(base, frags, { ...opts, baseName: opts.baseName ?? opts.base });
+  const output = opts.output ?? opts.base;
+  writeFileAtomic(output, r.text);
+  return { ...r, output };
+}
+
+/**
+ * The fragment files `make <name>.config` merges: `$(srctree)/kernel/configs/<name>.config` and
+ * `$(srctree)/arch/$(SRCARCH)/configs/<name>.config`, those that exist (scripts/kconfig/Makefile
+ * `configfiles`).
+ */
+export function configFragmentFiles(srctree: string, arch: string, target: string): string[] {
+  return [join(srctree, 'kernel/configs', target), join(srctree, 'arch', srcArchOf(arch), 'configs', target)].filter((f) => existsSync(f));
+}
+
+/** Options shared by {@link runFragmentTarget} and {@link runTinyconfig}: those of runConfig but the mode. */
+export type ConfigTargetOptions = Omit<RunConfigOptions, 'mode' | 'defconfigFile'>;
+
+/**
+ * `make <target>` for a fragment target such as `tiny.config` or `kvm_guest.config`
+ * (scripts/kconfig/Makefile `%.config`): merge the target's fragment files into
+ * `<objtree>/.config`, then run olddefconfig.
+ * Extra fragments (files, absolute or relative to the cwd) may follow the target's own, as when
+ * merge_config.sh is given more files; pass `target: null` to merge only them.
+ * @returns the merge result and the olddefconfig result.
+ * @throws MergeConfigError (userError) when the target names no fragment file for this ARCH
+ *   ("No configuration exists for this target on this architecture"); what runConfig throws.
+ */
+export function runFragmentTarget(target: string | null, opts: ConfigTargetOptions & { extraFragments?: string[] }): { merge: MergeConfigResult; config: RunConfigResult } {
+  const srctree = resolve(opts.srctree);
+  const objtree = resolve(opts.objtree ?? srctree);
+  const files = target === null ? [] : configFragmentFiles(srctree, opts.arch, target);
+  if (target !== null && files.length === 0) throw new MergeConfigError(`${target}: No configuration exists for this target on this architecture`);
+  files.push(...(opts.extraFragments ?? []).map((f) => resolve(f)));
+  const merge = mergeConfigFiles({ base: join(objtree, '.config'), fragments: files, baseName: '.config' });
+  const config = runConfig({ ...opts, mode: 'olddefconfig' });
+  return { merge, config };
+}
+
+/**
+ * `make tinyconfig` (scripts/kconfig/Makefile): allnoconfig with
+ * KCONFIG_ALLCONFIG=kernel/configs/tiny-base.config, then `make tiny.config` (merge
+ * kernel/configs/tiny.config and arch/$SRCARCH/configs/tiny.config, then olddefconfig).
+ * @returns the results of the three steps.
+ * @throws what {@link runFragmentTarget} and runConfig throw.
+ */
+export function runTinyconfig(opts: ConfigTargetOptions): { allnoconfig: RunConfigResult; merge: MergeConfigResult; olddefconfig: RunConfigResult } {
+  const env = { ...(opts.env ?? process.env), KCONFIG_ALLCONFIG: 'kernel/configs/tiny-base.config' };
+  const allnoconfig = runConfig({ ...opts, env, mode: 'allnoconfig' });
+  const { merge, config } = runFragmentTarget('tiny.config', opts);
+  return { allnoconfig, merge, olddefconfig: config };
+}
