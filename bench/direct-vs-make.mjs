@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 /**
- * buildDirect (src/runner/direct.ts) against `make -C KDIR ARCH=arm64 CROSS_COMPILE=... M=dir -jN
- * modules`, same -j, on two trees: the test fixture tree (test/fixtures/direct, 4 modules, one
- * composite) and a generated tree of 50 modules (every fifth composite of two objects, one
- * exporter used by ten consumers). For each: cold build, no-op rebuild, rebuild after touching
- * one source. Prints wall-clock seconds and make/direct ratios.
+ * `kbuildts build` (the CLI: direct engine, src/runner/direct.ts) against the kernel's Kbuild, same
+ * -j, on two trees: samples/ (configured by the kernel's C conf from
+ * samples/configs/kbuildts_defconfig: 5 modules, one composite, 2 built-in objects) and a
+ * generated tree of 50 modules (every fifth composite of two objects, one exporter used by ten
+ * consumers). Kbuild is measured as `kbuildts build --via-make` (generated Kbuild mirror, then
+ * `make -C KDIR M=`) on both trees, and as a bare `make -C KDIR ARCH=arm64 CROSS_COMPILE=... M=dir
+ * -jN modules` on the generated tree (its Kbuild files need no .config). For each: cold build,
+ * no-op rebuild, rebuild after touching one source. Wall-clock seconds of whole processes
+ * (node start-up and verification included), and ratios to the direct CLI.
  *
- * Run after `npx tsc -p .`:  node bench/direct-vs-make.mjs [--jobs N] [--repeat R] [--modules M]
+ * Run after `npm run build`:  node bench/direct-vs-make.mjs [--jobs N] [--repeat R] [--modules M]
  * KDIR: $KBUILDTS_KDIR, else the manifest's arm64.kdir (npm run setup).
  */
 import { cpSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -14,7 +18,6 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
-import { buildDirect } from '../dist/runner/direct.js';
 import { loadKFlags } from '../dist/runner/kflags.js';
 import { loadManifest } from '../dist/runner/cache.js';
 
@@ -29,22 +32,8 @@ const ARCH = 'arm64';
 const CROSS = 'aarch64-linux-gnu-';
 const KDIR = process.env.KBUILDTS_KDIR ?? loadManifest().arm64?.kdir;
 if (!KDIR) throw new Error('no KDIR: set KBUILDTS_KDIR or run npm run setup');
-const FIXTURE = resolve(new URL('../test/fixtures/direct', import.meta.url).pathname);
-
-/** A tree: its Kbuild-described modules as buildDirect units, built from `src`. */
-function fixtureUnits(src) {
-  return {
-    modules: [
-      { name: 'kbt_param', dir: 'param', objects: [{ obj: 'kbt_param.o', src: `${src}/param/kbt_param.c` }] },
-      { name: 'kbt_exporter', dir: 'exporter', objects: [{ obj: 'kbt_exporter.o', src: `${src}/exporter/kbt_exporter.c` }] },
-      { name: 'kbt_consumer', dir: 'consumer', objects: [{ obj: 'kbt_consumer.o', src: `${src}/consumer/kbt_consumer.c` }] },
-      { name: 'kbt_composite', dir: 'composite', composite: true, objects: [
-        { obj: 'comp_main.o', src: `${src}/composite/comp_main.c` },
-        { obj: 'comp_util.o', src: `${src}/composite/comp_util.c` },
-      ] },
-    ],
-  };
-}
+const SAMPLES = resolve(new URL('../samples', import.meta.url).pathname);
+const CLI = resolve(new URL('../dist/cli/main.js', import.meta.url).pathname);
 
 /** Write a tree of n modules under dir; returns its units for buildDirect. */
 function generateTree(dir, n) {
@@ -131,37 +120,35 @@ function touch(file, step) {
   utimesSync(file, t, t);
 }
 
-async function benchTree(label, makeDir, outDir, units, touchRel) {
-  const make = () => execa('make', ['-C', KDIR, `ARCH=${ARCH}`, `CROSS_COMPILE=${CROSS}`, `M=${makeDir}`, `-j${JOBS}`, 'modules']);
-  const direct = async () => {
-    const r = await buildDirect({ kdir: KDIR, arch: ARCH, crossCompile: CROSS, outDir, units, jobs: JOBS });
-    return r;
-  };
-  const rows = [];
-  const cold = [await timed(make), await timed(direct)];
-  rows.push(['cold build', ...cold]);
-  const noop = [[], []];
+/**
+ * Time each contender on one tree: cold, no-op (median of REPEAT), touch one source (median).
+ * @param contenders [label, run(): Promise, touchFile] — the first is the direct CLI.
+ */
+async function benchTree(label, contenders) {
+  const rows = [['cold build'], ['no-op rebuild'], ['touch one source']];
+  for (const [, run] of contenders) rows[0].push(await timed(run));
+  const noop = contenders.map(() => []);
+  const tch = contenders.map(() => []);
   for (let i = 0; i < REPEAT; i++) {
-    noop[0].push(await timed(make));
-    let work = 0;
-    noop[1].push(await timed(async () => { work = (await direct()).actions.length; }));
-    if (work !== 0) throw new Error(`direct no-op rebuild ran ${work} steps`);
+    for (const [j, [, run]] of contenders.entries()) noop[j].push(await timed(run));
   }
-  rows.push(['no-op rebuild', median(noop[0]), median(noop[1])]);
-  const tch = [[], []];
-  const srcFile = units.modules.flatMap((m) => m.objects).find((o) => o.src.endsWith(touchRel)).src;
-  const makeFile = join(makeDir, touchRel);
   for (let i = 0; i < REPEAT; i++) {
-    touch(makeFile, i + 1);
-    tch[0].push(await timed(make));
-    touch(srcFile, i + 1);
-    tch[1].push(await timed(direct));
+    for (const [j, [, run, file]] of contenders.entries()) {
+      touch(file, i + 1);
+      tch[j].push(await timed(run));
+    }
   }
-  rows.push([`touch ${touchRel}`, median(tch[0]), median(tch[1])]);
-  console.log(`\n${label}  (-j${JOBS}; no-op and touch: median of ${REPEAT})`);
-  console.log(`  ${'step'.padEnd(34)} ${'make s'.padStart(8)} ${'direct s'.padStart(9)} ${'make/direct'.padStart(12)}`);
-  for (const [step, m, d] of rows) console.log(`  ${step.padEnd(34)} ${secs(m).padStart(8)} ${secs(d).padStart(9)} ${(m / d).toFixed(1).padStart(11)}x`);
+  rows[1].push(...noop.map(median));
+  rows[2].push(...tch.map(median));
+  console.log(`\n${label}  (-j${JOBS}; no-op and touch: median of ${REPEAT}; seconds, ratio to kbuildts build)`);
+  console.log(`  ${'step'.padEnd(18)}${contenders.map(([l]) => l.padStart(28)).join('')}`);
+  for (const [step, ...t] of rows) {
+    console.log(`  ${step.padEnd(18)}${t.map((x, i) => `${secs(x)} s${i === 0 ? '' : ` (${(x / t[0]).toFixed(1)}x)`}`.padStart(28)).join('')}`);
+  }
 }
+
+const cli = (tree, config, out, ...extra) => () =>
+  execa('node', [CLI, 'build', '--arch', ARCH, '--config', config, '--out', out, '-j', String(JOBS), ...extra, tree]);
 
 const root = mkdtempSync(join(tmpdir(), 'kbuildts-bench-'));
 try {
@@ -169,14 +156,31 @@ try {
   const cached = await timed(() => loadKFlags({ kdir: KDIR, arch: ARCH, crossCompile: CROSS }));
   console.log(`kflags probe (once per KDIR+compiler): ${secs(probe)} s; cached load: ${(cached).toFixed(0)} ms`);
 
-  cpSync(FIXTURE, join(root, 'fx-make'), { recursive: true });
-  cpSync(FIXTURE, join(root, 'fx-src'), { recursive: true });
-  rmSync(join(root, 'fx-make/builtin'), { recursive: true });
-  await benchTree('fixture tree (4 modules, 5 objects)', join(root, 'fx-make'), join(root, 'fx-out'), fixtureUnits(join(root, 'fx-src')), 'param/kbt_param.c');
+  // samples/: a copy per contender, so that touching one source does not rebuild the other's.
+  const conf = loadManifest().linuxSource['6.1'].conf;
+  const config = join(root, '.config');
+  await execa(conf, [`--defconfig=${join(SAMPLES, 'configs/kbuildts_defconfig')}`, 'Kconfig'], { cwd: root, env: { srctree: SAMPLES } });
+  const sd = join(root, 'samples-direct');
+  const sm = join(root, 'samples-make');
+  cpSync(SAMPLES, sd, { recursive: true });
+  cpSync(SAMPLES, sm, { recursive: true });
+  const hello = 'drivers/kbts/hello/kbts_hello.c';
+  await benchTree('samples/ (5 modules, 1 composite, 2 built-in objects)', [
+    ['kbuildts build', cli(sd, config, join(root, 'sd-out')), join(sd, hello)],
+    ['kbuildts build --via-make', cli(sm, config, join(root, 'sm-out'), '--via-make'), join(sm, hello)],
+  ]);
 
+  const empty = join(root, 'empty.config');
+  writeFileSync(empty, '');
+  generateTree(join(root, 'gen-direct'), NMOD);
+  generateTree(join(root, 'gen-via'), NMOD);
   generateTree(join(root, 'gen-make'), NMOD);
-  const units = generateTree(join(root, 'gen-src'), NMOD);
-  await benchTree(`generated tree (${NMOD} modules)`, join(root, 'gen-make'), join(root, 'gen-out'), units, 'gen07/gen07.c');
+  const make = () => execa('make', ['-C', KDIR, `ARCH=${ARCH}`, `CROSS_COMPILE=${CROSS}`, `M=${join(root, 'gen-make')}`, `-j${JOBS}`, 'modules']);
+  await benchTree(`generated tree (${NMOD} modules)`, [
+    ['kbuildts build', cli(join(root, 'gen-direct'), empty, join(root, 'gd-out')), join(root, 'gen-direct/gen07/gen07.c')],
+    ['kbuildts build --via-make', cli(join(root, 'gen-via'), empty, join(root, 'gv-out'), '--via-make'), join(root, 'gen-via/gen07/gen07.c')],
+    ['make -C KDIR M=', make, join(root, 'gen-make/gen07/gen07.c')],
+  ]);
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

@@ -10,7 +10,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = readFileSync(join(root, 'grammar', 'kconfig.ohm'), 'utf8');
 const g = ohm.grammar(source);
 const recipe = g.toRecipe();
-JSON.parse(recipe); // must be plain JSON for the loader
+JSON.parse(recipe); // must be plain JSON for ohm.makeRecipe()
 mkdirSync(join(root, 'dist', 'grammar'), { recursive: true });
-writeFileSync(join(root, 'dist', 'grammar', 'kconfig.recipe.json'), recipe);
+// The whole .ohm text goes along: the loader uses the recipe only while the text is unchanged.
+writeFileSync(join(root, 'dist', 'grammar', 'kconfig.recipe.json'), JSON.stringify({ source, recipe }));
 console.log(`precompiled grammar/kconfig.ohm -> dist/grammar/kconfig.recipe.json (${recipe.length} bytes)`);

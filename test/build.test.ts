@@ -1,7 +1,8 @@
 /**
- * `buildTree` / `kbuildts build` through the kernel's Kbuild: samples/ is configured by the
- * kernel's C conf from samples/configs/kbuildts_defconfig, cross-built for arm64 against the
- * set-up KDIR (`make -C KDIR M=...`), and the results are read back as ELF: vermagic, module
+ * `buildTree` / `kbuildts build` with each engine (direct, the default, and `make -C KDIR M=...`,
+ * i.e. --via-make): samples/ is configured by the kernel's C conf from
+ * samples/configs/kbuildts_defconfig, cross-built for arm64 against the set-up KDIR, and the
+ * results are read back as ELF: vermagic, module
  * sections (.gnu.linkonce.this_module, __param, .modinfo parm/license/depends) and built-in
  * sections (.initcall4.init for subsys_initcall, .initcall6.init for module_init, no -DMODULE
  * effects). A compile-error fixture must be reported as file:line:col in the source tree.
@@ -33,12 +34,17 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const modinfoOf = (e: ElfObject): Array<[string, string]> => splitModinfo(e.section('.modinfo')?.data ?? Buffer.alloc(0));
 
-describe('kbuildts build of samples/ for arm64', () => {
+// Steps expected: make: 7 module parts + 1 composite link + 5 .mod.o + 5 .ko + 2 built-in;
+// direct: the same, plus modpost and 6 built-in.a (root, drivers, kbts, export, early, status).
+describe.each([
+  ['direct', 27],
+  ['make', 20],
+] as const)('kbuildts build of samples/ for arm64 (%s engine)', (engine, steps) => {
   let r: BuildResult;
   const events: BuildEvent[] = [];
   beforeAll(async () => {
     const configFile = await samplesConfig();
-    r = await buildTree({ dir: SAMPLES, configFile, outDir: join(work, 'out'), onEvent: (e) => events.push(e) });
+    r = await buildTree({ dir: SAMPLES, configFile, outDir: join(work, `out-${engine}`), engine, onEvent: (e) => events.push(e) });
   });
 
   test('every module is built with the target kernel\'s vermagic', async () => {
@@ -107,7 +113,7 @@ describe('kbuildts build of samples/ for arm64', () => {
   test('progress: one counted step per expected compile and link', () => {
     const plan = events.find((e) => e.type === 'plan') as Extract<BuildEvent, { type: 'plan' }>;
     const counted = events.filter((e) => e.type === 'step' && e.counted).length;
-    expect(plan.total).toBe(20); // 7 module parts + 1 composite link + 5 .mod.o + 5 .ko + 2 built-in
+    expect(plan.total).toBe(steps);
     expect(counted).toBe(plan.total);
   });
 });

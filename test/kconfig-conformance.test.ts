@@ -94,7 +94,7 @@ try {
 }
 const describeOracle = haveOracle ? describe : describe.skip;
 
-describeOracle('arm64 Linux 6.1: kbuildts against the C conf, byte for byte', () => {
+describeOracle('Linux 6.1 (arm64 unless named): kbuildts against the C conf, byte for byte', () => {
   const base = mkdtempSync(join(tmpdir(), 'kconf-conf-'));
   afterAll(() => rmSync(base, { recursive: true, force: true }));
 
@@ -102,19 +102,21 @@ describeOracle('arm64 Linux 6.1: kbuildts against the C conf, byte for byte', ()
    * Run `mode` with both tools in fresh object trees (after `prepare` put the same input in
    * each) and compare every output; returns the comparison for reporting.
    */
-  async function both(mode: string, prepare?: (dir: string) => void, extraEnv: Record<string, string> = {}): Promise<void> {
+  async function both(mode: string, prepare?: (dir: string) => void, extraEnv: Record<string, string> = {}, input?: string, arch = 'arm64'): Promise<void> {
     const tree = oracleTree('6.1');
-    const env = { ...oracleEnvironment({ series: '6.1', arch: 'arm64' }), ...extraEnv };
-    const a = join(base, `c-${mode}`);
-    const b = join(base, `ts-${mode}`);
+    const env = { ...oracleEnvironment({ series: '6.1', arch }), ...extraEnv };
+    const a = join(base, `c-${arch}-${mode}`);
+    const b = join(base, `ts-${arch}-${mode}`);
     for (const d of [a, b]) {
       rmSync(d, { recursive: true, force: true });
       mkdirSync(d, { recursive: true });
       prepare?.(d);
     }
-    const o = await runOracle({ series: '6.1', arch: 'arm64', mode, objtree: a, env, fresh: false });
+    // The C conf runs as a child process while kbuildts runs here: both at once.
+    const oracle = runOracle({ series: '6.1', arch, mode, objtree: a, env, fresh: false, input });
+    const r = runConfig({ mode, srctree: tree.srcDir, objtree: b, arch, exactEnv: env, silent: true, input });
+    const o = await oracle;
     expect(o.exitCode).toBe(0);
-    const r = runConfig({ mode, srctree: tree.srcDir, objtree: b, arch: 'arm64', exactEnv: env, silent: true });
     const files = ['.config', '.config.old', 'defconfig', 'include/config/auto.conf', 'include/config/auto.conf.cmd',
       'include/generated/autoconf.h', 'include/generated/rustc_cfg', 'include/config/*'];
     const diffs = compareTrees(a, b, files).filter((c) => !c.identical);
@@ -158,7 +160,22 @@ describeOracle('arm64 Linux 6.1: kbuildts against the C conf, byte for byte', ()
     await both('syncconfig', (d) => writeFileSync(join(d, '.config'), defconfigOut));
   });
 
+  test('oldconfig of the thinned configuration, answering from stdin (help requests included)', async () => {
+    let n = 0;
+    const thinned = defconfigOut.split('\n').filter((l) => !(/^(# )?CONFIG_/.test(l) && ++n % 7 === 0)).join('\n');
+    const answers = 'y\nn\nm\n2\n\n?\nyes\nfoo\n3\n1\n'.repeat(30);
+    await both('oldconfig', (d) => writeFileSync(join(d, '.config'), thinned), {}, answers);
+  });
+
+  test('helpnewconfig of the thinned configuration', async () => {
+    let n = 0;
+    const thinned = defconfigOut.split('\n').filter((l) => !(/^(# )?CONFIG_/.test(l) && ++n % 7 === 0)).join('\n');
+    await both('helpnewconfig', (d) => writeFileSync(join(d, '.config'), thinned));
+  });
+
+  test('tinyconfig (allnoconfig with tiny-base.config, merge of tiny.config, olddefconfig)', () => both('tinyconfig'));
   test('allyesconfig', () => both('allyesconfig'));
   test('allmodconfig', () => both('allmodconfig'));
   test('randconfig with KCONFIG_SEED=0x1234', () => both('randconfig', undefined, { KCONFIG_SEED: '0x1234' }));
+  test('x86_64 defconfig (x86_64_defconfig, native compiler)', () => both('defconfig', undefined, {}, undefined, 'x86_64'));
 });

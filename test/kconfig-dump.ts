@@ -2,7 +2,57 @@
  * Test helper: print a parsed tree in the format of test/tools/kconfig-preparse-dump.c (the C
  * parser's pre-menu_finalize() state), so the two can be compared line by line.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SYMBOL_CHOICE, SYMBOL_CONST, type Expr, type KconfigTree, type Menu, type Sym } from '../src/kconfig/model.js';
+import { loadManifest } from '../src/runner/cache.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Build test/tools/kconfig-preparse-dump.c against the oracle's scripts/kconfig objects of a
+ * series (every object of conf but conf.o) into `dir`.
+ * @returns the executable's path
+ * @throws Error with gcc's output when the build fails
+ */
+export function buildDump(series: '6.1' | '6.12', dir: string): string {
+  const src = loadManifest().linuxSource[series];
+  const objDir = dirname(src.conf);
+  const exe = join(dir, `kconfig-preparse-dump-${series}`);
+  const objs = ['parser.tab.o', 'lexer.lex.o', 'menu.o', 'symbol.o', 'expr.o', 'confdata.o', 'preprocess.o', 'util.o'];
+  const flags = series === '6.12' ? ['-DKV612', '-I', join(src.srcDir, 'scripts', 'include')] : [];
+  const r = spawnSync(
+    'gcc',
+    [...flags, '-I', join(src.srcDir, 'scripts', 'kconfig'), '-o', exe, join(here, 'tools', 'kconfig-preparse-dump.c'), ...objs.map((o) => join(objDir, o))],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`building the dump tool failed:\n${r.stderr}`);
+  return exe;
+}
+
+const DUMP_LINE = /^(M\d+ |S |  P |root |modules=)/;
+
+/**
+ * Run the C dump tool as make runs conf: in a fresh object directory under `scratch`, with `env`.
+ * @returns the dump lines, the other stdout lines ($(info) output), stderr and the exit status
+ */
+export function cDump(exe: string, env: Record<string, string>, scratch: string): { dump: string[]; stderr: string; stdout: string[]; status: number | null } {
+  const obj = mkdtempSync(join(scratch, 'obj-'));
+  const r = spawnSync(exe, ['Kconfig'], { cwd: obj, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const lines = r.stdout.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return { dump: lines.filter((l) => DUMP_LINE.test(l)), stdout: lines.filter((l) => !DUMP_LINE.test(l)), stderr: r.stderr, status: r.status };
+}
+
+/** First differing line of two dumps, for a readable failure; null when equal. */
+export function firstDifference(a: string[], b: string[]): string | null {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return `line ${i + 1}:\n  C : ${a[i]}\n  TS: ${b[i]}`;
+  }
+  return null;
+}
 
 const sname = (s: Sym): string => `${s.flags & SYMBOL_CONST ? "'" : ''}${s.name ?? '<choice>'}`;
 

@@ -16,8 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { kconfigEnvironment } from '../src/kconfig/environment.js';
 import { KconfigError } from '../src/kconfig/model.js';
 import { parseKconfig, type ParsedKconfig } from '../src/kconfig/parse.js';
+import { clearPreparedMemo } from '../src/kconfig/parse-cache.js';
 import { loadManifest } from '../src/runner/cache.js';
-import { dumpTree } from './kconfig-dump.js';
+import { buildDump, cDump as runDump, dumpTree, firstDifference } from './kconfig-dump.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtures = join(here, 'fixtures');
@@ -28,46 +29,14 @@ const oracleObj = join(dirname(linux.conf), '..', '..'); // .../oracle/6.1-build
 const scratch = mkdtempSync(join(tmpdir(), 'kbuildts-parse-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** Build the pre-finalize dump tool against an oracle's scripts/kconfig objects. */
-function buildDump(series: '6.1' | '6.12'): string {
-  const src = manifest.linuxSource[series];
-  const objDir = dirname(src.conf);
-  const exe = join(scratch, `kconfig-preparse-dump-${series}`);
-  const objs = ['parser.tab.o', 'lexer.lex.o', 'menu.o', 'symbol.o', 'expr.o', 'confdata.o', 'preprocess.o', 'util.o'];
-  const flags = series === '6.12' ? ['-DKV612', '-I', join(src.srcDir, 'scripts', 'include')] : [];
-  const r = spawnSync(
-    'gcc',
-    [...flags, '-I', join(src.srcDir, 'scripts', 'kconfig'), '-o', exe, join(here, 'tools', 'kconfig-preparse-dump.c'), ...objs.map((o) => join(objDir, o))],
-    { encoding: 'utf8' },
-  );
-  if (r.status !== 0) throw new Error(`building the dump tool failed:\n${r.stderr}`);
-  return exe;
-}
-
-const DUMP_LINE = /^(M\d+ |S |  P |root |modules=)/;
-
-/** Run the C dump tool in a fresh object directory; split its dump from its other output. */
-function cDump(exe: string, srctree: string, env: Record<string, string>): { dump: string[]; stderr: string; stdout: string[]; status: number | null } {
-  const obj = mkdtempSync(join(scratch, 'obj-'));
-  const r = spawnSync(exe, ['Kconfig'], { cwd: obj, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  const lines = r.stdout.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return { dump: lines.filter((l) => DUMP_LINE.test(l)), stdout: lines.filter((l) => !DUMP_LINE.test(l)), stderr: r.stderr, status: r.status };
-}
-
-/** First differing line of two dumps, for a readable failure. */
-function firstDifference(a: string[], b: string[]): string | null {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (a[i] !== b[i]) return `line ${i + 1}:\n  C : ${a[i]}\n  TS: ${b[i]}`;
-  }
-  return null;
-}
+/** The C dump tool, run in a fresh object directory. */
+const cDump = (exe: string, srctree: string, env: Record<string, string>): ReturnType<typeof runDump> => runDump(exe, { ...env, srctree }, scratch);
 
 let dumpExe: string;
 let dumpExe612: string;
 beforeAll(() => {
-  dumpExe = buildDump('6.1');
-  dumpExe612 = buildDump('6.12');
+  dumpExe = buildDump('6.1', scratch);
+  dumpExe612 = buildDump('6.12', scratch);
 });
 
 describe('the whole Linux 6.1 tree, ARCH=arm64', () => {
@@ -115,6 +84,48 @@ describe('the whole Linux 6.1 tree, ARCH=arm64', () => {
     expect(ts.length).toBe(c.dump.length);
     expect(firstDifference(c.dump, ts)).toBeNull();
     expect(tree.warnings).toEqual([]);
+  });
+});
+
+describe('the content-hash cache and the probe hook', () => {
+  test('a second parse from the cache, with probes replayed, builds the same tree', () => {
+    const srctree = linux.srcDir;
+    const env = kconfigEnvironment({ srctree, arch: 'arm64', crossCompile: 'aarch64-linux-gnu-', kernelVersion: linux.kernelVersion });
+    const cache = mkdtempSync(join(scratch, 'cache-'));
+    const objtree = mkdtempSync(join(scratch, 'cached-'));
+    const answers = new Map<string, string>();
+    clearPreparedMemo(); // earlier tests of this worker parsed the same files in memory
+    const first = parseKconfig({
+      srctree, objtree, env, cache, log: () => {},
+      runShell: (cmd, e) => {
+        const r = spawnSync('/bin/sh', ['-c', cmd], { env: e, encoding: 'utf8' });
+        answers.set(cmd, r.stdout);
+        return r.stdout;
+      },
+    });
+    // 1,488 files opened (the top Kconfig and 1,487 sources); repeated contents hit already.
+    expect(first.cacheMisses + first.cacheHits + first.memoHits).toBe(1488);
+    expect(first.cacheMisses).toBeGreaterThan(1400);
+    clearPreparedMemo();
+    const second = parseKconfig({
+      srctree, objtree, env, cache, log: () => {},
+      runShell: (cmd) => {
+        const r = answers.get(cmd);
+        if (r === undefined) throw new Error(`probe not recorded: ${cmd}`);
+        return r;
+      },
+    });
+    expect(second.cacheHits + second.memoHits).toBe(1488);
+    expect(second.cacheHits).toBeGreaterThan(1400);
+    expect(second.cacheMisses).toBe(0);
+    expect(second.shellCount).toBe(95);
+    expect(firstDifference(dumpTree(first), dumpTree(second))).toBeNull();
+    expect([...second.env.entries()]).toEqual([...first.env.entries()]);
+    // A third parse in this process takes the prepared files from memory.
+    const third = parseKconfig({ srctree, objtree, env, cache, log: () => {}, runShell: (cmd) => answers.get(cmd)! });
+    expect(third.memoHits).toBe(1488);
+    expect(third.cacheHits + third.cacheMisses).toBe(0);
+    expect(firstDifference(dumpTree(first), dumpTree(third))).toBeNull();
   });
 });
 
@@ -200,6 +211,8 @@ describe('errors: file:line:col: message, as parser.y/preprocess.c report them',
   const dir = join(fixtures, 'parse-errors');
   /** Expected message per fixture: ours has a column; C prints the same file:line: message. */
   const expected: Record<string, string> = {
+    'assign-after-help': 'Kconfig:7:1: unknown statement "X"',
+    'assign-empty-name': 'Kconfig:4:1: invalid statement',
     'assign-in-choice': 'Kconfig:5:1: invalid statement',
     'choice-default-expr': 'Kconfig:3:2: invalid statement',
     'end-in-other-file': "Kconfig.end:3:1: 'menu' in different file than 'menu'",

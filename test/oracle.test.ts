@@ -7,7 +7,8 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { availableSeries, buildDumpTool, compareTrees, dumpOracle, runOracle } from '../src/conformance/oracle.js';
+import { execa } from 'execa';
+import { availableSeries, buildDumpTool, compareTrees, dumpOracle, oracleTree, runOracle } from '../src/conformance/oracle.js';
 import { cacheDir } from '../src/runner/cache.js';
 
 const series = availableSeries();
@@ -105,6 +106,25 @@ describe('runOracle (6.1, arm64)', () => {
     const dotconfig = diff.find((c) => c.file === '.config')!;
     expect(dotconfig.identical).toBe(false);
     expect(dotconfig.firstDiffs.some((l) => /^[-+](CONFIG_|# CONFIG_)/.test(l))).toBe(true);
+  });
+});
+
+describe('runOracle vs make (6.1, arm64)', () => {
+  test('tinyconfig (allnoconfig + tiny-base.config, merge_config.sh tiny.config, olddefconfig) as `make tinyconfig`', async () => {
+    const src = oracleTree('6.1').srcDir;
+    const viaMake = join(scratch, 'make-tiny');
+    const [made, run] = await Promise.all([
+      execa('make', ['-s', '-C', src, `O=${viaMake}`, 'ARCH=arm64', 'CROSS_COMPILE=aarch64-linux-gnu-', 'tinyconfig'], { reject: false, all: true }),
+      runOracle({ series: '6.1', arch: 'arm64', mode: 'tinyconfig', objtree: join(scratch, 'oracle-tiny') }),
+    ]);
+    expect(made.exitCode).toBe(0);
+    expect(run.exitCode).toBe(0);
+    expect(run.commands.map((c) => c.slice(1).join(' '))).toEqual([
+      '-s --allnoconfig Kconfig',
+      `${src}/scripts/kconfig/merge_config.sh -m .config ${src}/kernel/configs/tiny.config`,
+      '-s --olddefconfig Kconfig',
+    ]);
+    expect(compareTrees(viaMake, run.objtree).filter((c) => !c.identical)).toEqual([]);
   });
 });
 

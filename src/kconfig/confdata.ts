@@ -15,16 +15,16 @@
  * when identical (make relies on auto.conf being newer than .config).
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Sym, Tristate } from './model.js';
 import {
   S_DEF_AUTO, S_DEF_USER, SymbolType, SYMBOL_CHANGED, SYMBOL_CHOICE, SYMBOL_DEF, SYMBOL_DEF_AUTO, SYMBOL_NO_WRITE,
-  SYMBOL_VALID, SYMBOL_WRITE, SYMBOL_WRITTEN, mod, no, yes,
+  SYMBOL_DEF_USER, SYMBOL_VALID, SYMBOL_WRITE, SYMBOL_WRITTEN, mod, no, yes,
 } from './model.js';
 import { exprOr } from './expr.js';
 import {
-  choiceData, choiceOf, ctx, propGetSymbol, symCalcValue, symChoiceDefault, symClearAllValid, symFind,
-  symGetChoiceProp, symGetStringDefault, symGetStringValue, symHasValue, symIsChangeable, symIsChoice,
+  choiceData, choiceOf, ctx, symCalcValue, symChoiceDefault, symClearAllValid, symFind,
+  symGetStringDefault, symGetStringValue, symHasValue, symIsChangeable, symIsChoice,
   symIsChoiceValue, symIsOptional, symStringValid, symStringWithinRange,
 } from './evaluate.js';
 import { menuGetPrompt, menuIsVisible } from './menu.js';
@@ -317,10 +317,10 @@ export function confRead(name: string | null): number {
   }
   for (const sym of c.hashOrder) {
     if (symHasValue(sym) && !symIsChoiceValue(sym)) {
-      if (sym.visible === no && !unsaved) sym.flags &= ~0x10000;
+      if (sym.visible === no && !unsaved) sym.flags &= ~SYMBOL_DEF_USER;
       if (sym.type === SymbolType.String || sym.type === SymbolType.Int || sym.type === SymbolType.Hex) {
         if (symStringWithinRange(sym, sym.def[S_DEF_USER].val ?? '')) continue;
-        sym.flags &= ~(SYMBOL_VALID | 0x10000);
+        sym.flags &= ~(SYMBOL_VALID | SYMBOL_DEF_USER);
         unsaved++;
       }
     }
@@ -674,6 +674,3 @@ export function confWriteAutoconf(overwrite: boolean): void {
 
 /** Values of a tristate for messages. */
 export const triName = (t: Tristate): string => (t === no ? 'n' : t === mod ? 'm' : 'y');
-
-// Re-exported for modes.ts.
-export { propGetSymbol, symGetChoiceProp, join };

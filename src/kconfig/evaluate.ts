@@ -480,11 +480,6 @@ export function setAllChoiceValues(csym: Sym): void {
   csym.flags &= ~(SYMBOL_VALID | SYMBOL_NEED_SET_CHOICE_VALUES);
 }
 
-/** conf_set_changed() of confdata.c. */
-export function confSetChanged(val: boolean): void {
-  ctx().confChanged = val;
-}
-
 /** sym_clear_all_valid(): invalidate every value, mark the configuration changed, recompute modules. */
 export function symClearAllValid(): void {
   const c = ctx();

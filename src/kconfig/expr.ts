@@ -313,24 +313,41 @@ function joinAnd(e1: Expr, e2: Expr): Expr | null {
 /**
  * expr_eliminate_dups1(): compare all leaves of a `type` level pairwise and join them. A slot
  * is (holder object, key): `holder[key]` is the `struct expr *` the C code reaches through
- * `struct expr **` (no closures: this runs O(n^2) times on long dependency chains).
+ * `struct expr **`.
+ *
+ * C recurses: for each leaf slot of the first tree (in order) it walks every leaf slot of the
+ * second (in order). Replacements only ever put leaves into leaf slots (y/n, or a joined leaf
+ * that is never of type `type`), so the slot lists are fixed for a pass and the recursion is
+ * the double loop below, visiting the same pairs in the same order (this runs millions of times
+ * on the kernel tree).
  */
 type Holder = Record<string, Expr>;
-function eliminateDups1(type: 'and' | 'or', h1: Holder, k1: string, h2: Holder, k2: string): void {
+
+function leafSlots(h: Holder, k: string, type: 'and' | 'or', out: (Holder | string)[]): void {
+  const e = h[k];
+  if (e.type === type) {
+    leafSlots(e as unknown as Holder, 'left', type, out);
+    leafSlots(e as unknown as Holder, 'right', type, out);
+  } else out.push(h, k);
+}
+
+/** expr_eliminate_dups1(type, &x, &x) where x = h[k]. */
+function eliminateDupsLevel(type: 'and' | 'or', h: Holder, k: string): void {
+  const L: (Holder | string)[] = [];
+  leafSlots(h, k, type, L);
+  const n = L.length;
+  for (let i = 0; i < n; i += 2) {
+    const h1 = L[i] as Holder;
+    const k1 = L[i + 1] as string;
+    for (let j = 0; j < n; j += 2) eliminateDupsPair(type, h1, k1, L[j] as Holder, L[j + 1] as string);
+  }
+}
+
+function eliminateDupsPair(type: 'and' | 'or', h1: Holder, k1: string, h2: Holder, k2: string): void {
   const e1 = h1[k1];
-  if (e1.type === type) {
-    eliminateDups1(type, e1 as unknown as Holder, 'left', h2, k2);
-    eliminateDups1(type, e1 as unknown as Holder, 'right', h2, k2);
-    return;
-  }
   const e2 = h2[k2];
-  if (e2.type === type) {
-    eliminateDups1(type, h1, k1, e2 as unknown as Holder, 'left');
-    eliminateDups1(type, h1, k1, e2 as unknown as Holder, 'right');
-    return;
-  }
   if (e1 === e2) return;
-  if (e1.type === 'or' || e1.type === 'and') eliminateDups1(e1.type, h1, k1, h1, k1);
+  if (e1.type === 'or' || e1.type === 'and') eliminateDupsLevel(e1.type, h1, k1);
   const a = h1[k1];
   const b = h2[k2];
   // Fast path: two plain symbols that differ never join (expr_join_and/or return NULL).
@@ -355,7 +372,7 @@ export function exprEliminateDups(e: Expr | null): Expr | null {
   for (;;) {
     transCount = 0;
     const cur = h.v;
-    if (cur.type === 'or' || cur.type === 'and') eliminateDups1(cur.type, h, 'v', h, 'v');
+    if (cur.type === 'or' || cur.type === 'and') eliminateDupsLevel(cur.type, h, 'v');
     if (!transCount) break;
     h.v = eliminateYn(h.v);
   }

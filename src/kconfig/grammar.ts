@@ -4,8 +4,8 @@
  * as parser.y's actions do.
  *
  * The grammar is loaded from the precompiled recipe `dist/grammar/kconfig.recipe.json`
- * (scripts/precompile-grammar.mjs) when its embedded source equals grammar/kconfig.ohm, and
- * compiled from the .ohm otherwise. Results are cached by exact canonical text (many lines
+ * (scripts/precompile-grammar.mjs: `{source, recipe}`) when its source equals
+ * grammar/kconfig.ohm, and compiled from the .ohm otherwise. Results are cached by exact canonical text (many lines
  * repeat: `bool`, `help`, `default y`, `depends on PCI`, ...).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -57,12 +57,11 @@ export function loadGrammar(): ohm.Grammar {
   const source = readFileSync(grammarPath, 'utf8');
   if (existsSync(recipePath)) {
     try {
-      const recipe = readFileSync(recipePath, 'utf8');
-      const parsed = JSON.parse(recipe) as [string, { source?: string }];
-      if (parsed[1]?.source === source) {
+      const stored = JSON.parse(readFileSync(recipePath, 'utf8')) as { source?: string; recipe?: string };
+      if (stored.source === source && typeof stored.recipe === 'string') {
         // makeRecipe is exported by ohm-js but missing from its type declarations.
         const make = (ohm as unknown as { makeRecipe: (r: string) => ohm.Grammar }).makeRecipe;
-        return make(recipe);
+        return make(stored.recipe);
       }
     } catch {
       // fall through to compiling the source

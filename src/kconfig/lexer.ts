@@ -10,12 +10,18 @@
  * - ASSIGN_VAL: after a first word and `=`, `:=` or `+=`, the rest of the physical line (leading
  *   blanks skipped, `#` and trailing blanks kept) is the raw value.
  * - HELP: after a line holding only `help`, the help text is collected by indentation exactly as
- *   the HELP start condition does (a tab advances to the next multiple of 8; the first text line
- *   fixes the indentation; help ends at a line indented less, or at a blank line followed by an
- *   unindented line; inner and trailing blank lines are kept as "\n"; trailing blanks of each line
- *   are removed). Help text never reaches the grammar.
+ *   the HELP start condition does: a tab advances to the next multiple of 8; the first text
+ *   line fixes the indentation (it is removed, deeper indentation becomes spaces); help ends at
+ *   a text line indented less, or at a newline followed by a character in column 1 (that
+ *   newline is not part of the text: "text" right before `config` has no final "\n", while
+ *   blank lines before it give "text\n" plus one "\n" per further blank line); trailing
+ *   blanks of each line are removed. Help text never reaches the grammar.
  *
  * Positions: lines are 1-based physical line numbers, columns 1-based character offsets.
+ *
+ * Known deviation: lexer.l decides `help` and assignments on tokens after macro expansion, this
+ * pre-pass on the raw words: a line such as `$(empty) help` (a reference that expands to
+ * nothing, then `help`) is not taken as the start of help text here.
  */
 
 /** One statement line (INITIAL start condition), comments removed, continuations joined. */
@@ -155,6 +161,7 @@ export function splitLogicalLines(text: string, file: string): LexResult {
     let segs: number[] | undefined;
     let tokens = 0;
     let firstWordEnd = -1; // out.length after the first token when it is a (non-keyword) word
+    let firstToken = ''; // the first token when it is a plain word
     let assign: AssignLine | undefined;
     // Scan one logical line.
     while (p < n) {
@@ -253,18 +260,23 @@ export function splitLogicalLines(text: string, file: string): LexResult {
         const w = text.slice(w0, p);
         out += w;
         tokens++;
-        if (tokens === 1 && (hasDollar || !KEYWORDS.has(w))) firstWordEnd = out.length;
+        if (tokens === 1) {
+          if (hasDollar || !KEYWORDS.has(w)) firstWordEnd = out.length;
+          if (!hasDollar) firstToken = w;
+        }
         continue;
       }
-      // Operators and unsupported characters: kept for the tokenizer.
+      // Operators and unsupported characters: kept for the tokenizer. An unsupported character
+      // (lexer.l's `.` rule: a warning, no token) does not count as a token.
       out += text[p++];
-      if (
-        (c === 124 || c === 38) && text.charCodeAt(p) === c || // || &&
-        ((c === 33 || c === 60 || c === 62 || c === 58 || c === 43) && text.charCodeAt(p) === 61) // != <= >= := +=
-      ) {
-        out += text[p++];
-      }
-      tokens++;
+      const c2 = text.charCodeAt(p);
+      if (((c === 124 || c === 38) && c2 === c) || ((c === 58 || c === 43) && c2 === 61)) {
+        out += text[p++]; // || && := +=
+        tokens++;
+      } else if (c === 33 || c === 60 || c === 62) {
+        if (c2 === 61) out += text[p++]; // != <= >=
+        tokens++;
+      } else if (c === 61 || c === 40 || c === 41) tokens++; // = ( )
     }
     if (p >= n) tokenAtEof = true;
     if (assign) {
@@ -275,7 +287,7 @@ export function splitLogicalLines(text: string, file: string): LexResult {
     if (segs) item.segs = segs;
     items.push(item);
     // `help` T_EOL: the parser starts the HELP start condition after the newline.
-    if (tokens === 1 && out.trim() === 'help') {
+    if (tokens === 1 && firstToken === 'help') {
       if (p < n) {
         p++; // the newline
         line++;

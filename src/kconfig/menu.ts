@@ -10,13 +10,15 @@
  * built, automatic submenus created and `if` blocks flattened.
  */
 import type { Expr, KconfigTree, Menu, Property, PropType, Sym } from './model.js';
-import { KconfigError, SymbolType, SYMBOL_CHOICEVAL, SYMBOL_WARNED } from './model.js';
+import { KconfigError, SymbolType, SYMBOL_CHOICEVAL, SYMBOL_DEF_USER, SYMBOL_WARNED } from './model.js';
 import {
   exprAllocAnd, exprAllocComp, exprAllocOr, exprAllocSymbol, exprCalcValue, exprContainsSymbol, exprCopy,
-  exprDependsSymbol, exprEliminateDups, exprEliminateEq, exprIsYes, exprTransCompare, exprTransform,
+  exprDependsSymbol, exprEliminateDups, exprEliminateEq, exprEq, exprGstrPrint, exprGstrPrintRevdep, exprIsYes,
+  exprTransCompare, exprTransform,
 } from './expr.js';
 import {
-  createContext, ctx, propGetSymbol, resetDepStack, symCalcValue, symCheckDeps, symGetChoiceProp,
+  createContext, ctx, propGetSymbol, resetDepStack, symCalcValue, symCheckDeps, symGetChoiceProp, symGetRangeProp,
+  symGetStringValue,
   symIsChoice, symIsChoiceValue, symIsOptional, symStringValid, symTypeName, useContext,
   type EvalContext,
 } from './evaluate.js';
@@ -310,7 +312,7 @@ export function menuIsVisible(menu: Menu): boolean {
   if (!sym || sym.curr.tri === 0) return false;
   for (let child = menu.list; child; child = child.next) {
     if (menuIsVisible(child)) {
-      sym.flags |= 0x10000; // SYMBOL_DEF_USER
+      sym.flags |= SYMBOL_DEF_USER;
       return true;
     }
   }
@@ -355,4 +357,95 @@ export function* menuWalk(root: Menu): Generator<Menu> {
     }
     menu = menu ? menu.next : null;
   }
+}
+
+const NOHELP_TEXT = 'There is no help available for this option.';
+
+function getDepStr(expr: Expr | null, prefix: string): string {
+  return exprIsYes(expr) ? '' : `${prefix}${exprGstrPrint(expr)}\n`;
+}
+
+function getPromptStr(prop: Property): string {
+  let r = `  Prompt: ${prop.text}\n`;
+  r += getDepStr(prop.menu.dep, '  Depends on: ');
+  if (!exprEq(prop.menu.dep, prop.visible.expr)) r += getDepStr(prop.visible.expr, '  Visible if: ');
+  const root = ctx().tree.rootMenu;
+  const submenu: Menu[] = [];
+  for (let menu: Menu | null = prop.menu; menu && menu !== root && submenu.length < 8; menu = menu.parent) {
+    menuIsVisible(menu);
+    submenu.push(menu);
+  }
+  r += '  Location:\n';
+  for (let i = submenu.length - 1, j = 4; i >= 0; i--, j += 2) {
+    const menu = submenu[i];
+    r += `${' '.repeat(j)}-> ${menuGetPrompt(menu)}`;
+    if (menu.sym) r += ` (${menu.sym.name ?? '<choice>'} [=${symGetStringValue(menu.sym)}])`;
+    r += '\n';
+  }
+  return r;
+}
+
+function getSymbolPropsStr(sym: Sym, tok: PropType, prefix: string): string {
+  let r = '';
+  let hit = false;
+  for (const prop of sym.props) {
+    if (prop.type !== tok) continue;
+    r += hit ? ' && ' : prefix;
+    hit = true;
+    r += exprGstrPrint(prop.expr);
+  }
+  return hit ? `${r}\n` : r;
+}
+
+/** get_symbol_str() of menu.c: the "Symbol:/Type/Defined at/Prompt/Location/Selected by" block. */
+export function getSymbolStr(sym: Sym): string {
+  let r = '';
+  if (sym.name) {
+    r += `Symbol: ${sym.name} [=${symGetStringValue(sym)}]\n`;
+    r += `Type  : ${symTypeName(sym.type)}\n`;
+    if (sym.type === SymbolType.Int || sym.type === SymbolType.Hex) {
+      const prop = symGetRangeProp(sym);
+      if (prop) r += `Range : ${exprGstrPrint(prop.expr)}\n`;
+    }
+  }
+  for (const prop of sym.props) {
+    if (prop.type !== 'symbol' || !prop.menu.prompt) continue;
+    r += `Defined at ${prop.menu.file}:${prop.menu.lineno}\n`;
+    r += getPromptStr(prop.menu.prompt);
+  }
+  for (const prop of sym.props) {
+    if (prop.type !== 'symbol' || prop.menu.prompt) continue;
+    r += `Defined at ${prop.menu.file}:${prop.menu.lineno}\n`;
+    r += getDepStr(prop.menu.dep, '  Depends on: ');
+  }
+  r += getSymbolPropsStr(sym, 'select', 'Selects: ');
+  if (sym.rev_dep.expr) {
+    r += exprGstrPrintRevdep(sym.rev_dep.expr, 2, 'Selected by [y]:\n');
+    r += exprGstrPrintRevdep(sym.rev_dep.expr, 1, 'Selected by [m]:\n');
+    r += exprGstrPrintRevdep(sym.rev_dep.expr, 0, 'Selected by [n]:\n');
+  }
+  r += getSymbolPropsStr(sym, 'imply', 'Implies: ');
+  if (sym.implied.expr) {
+    r += exprGstrPrintRevdep(sym.implied.expr, 2, 'Implied by [y]:\n');
+    r += exprGstrPrintRevdep(sym.implied.expr, 1, 'Implied by [m]:\n');
+    r += exprGstrPrintRevdep(sym.implied.expr, 0, 'Implied by [n]:\n');
+  }
+  return `${r}\n\n`;
+}
+
+/**
+ * menu_get_ext_help(): the help conf/menuconfig show for a node: `CONFIG_X:` and the help text
+ * (or "There is no help available for this option."), then {@link getSymbolStr}.
+ */
+export function menuGetExtHelp(menu: Menu): string {
+  const sym = menu.sym;
+  let helpText = NOHELP_TEXT;
+  let r = '';
+  if (menu.help !== null && menu.help !== undefined) {
+    if (sym?.name) r += `${ctx().env.CONFIG_ ?? 'CONFIG_'}${sym.name}:\n\n`;
+    helpText = menu.help;
+  }
+  r += `${helpText}\n`;
+  if (sym) r += getSymbolStr(sym);
+  return r;
 }

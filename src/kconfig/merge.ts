@@ -74,6 +74,19 @@ function toLines(text: string): string[] {
   return lines;
 }
 
+/**
+ * `sed -i "/re/d"` on a text, byte for byte as GNU sed does it: the lines matching are removed;
+ * a last line without its newline keeps lacking it when it stays the last line.
+ */
+function sedDelete(text: string, re: RegExp): string {
+  const lines = toLines(text);
+  const noFinalNewline = text !== '' && !text.endsWith('\n');
+  const kept = lines.filter((l) => !re.test(l));
+  if (kept.length === 0) return '';
+  const lastKept = noFinalNewline && !re.test(lines[lines.length - 1]);
+  return `${kept.join('\n')}${lastKept ? '' : '\n'}`;
+}
+
 /** The symbols a fragment names, in order (SED_CONFIG_EXP1 and SED_CONFIG_EXP2 of merge_config.sh). */
 export function fragmentSymbols(text: string, prefix = 'CONFIG_'): string[] {
   const p = escapeRe(prefix);
@@ -99,17 +112,18 @@ export function mergeConfig(base: string, fragments: readonly ConfigFragment[], 
   const prefix = opts.prefix ?? 'CONFIG_';
   const messages: string[] = [`Using ${opts.baseName ?? '.config'} as base`];
   const redefined: string[] = [];
-  let tmp = toLines(base);
+  let tmp = base;
   let strictViolated = false;
   for (const frag of fragments) {
     messages.push(`Merging ${frag.name}`);
-    let merge = toLines(frag.text);
+    let merge = frag.text;
     for (const cfg of fragmentSymbols(frag.text, prefix)) {
       // grep -w: the name not preceded or followed by a word character (letters, digits, _).
       const word = new RegExp(`(?<![A-Za-z0-9_])${escapeRe(cfg)}(?![A-Za-z0-9_])`);
-      if (!tmp.some((l) => word.test(l))) continue;
-      const prev = tmp.filter((l) => word.test(l)).join('\n');
-      const next = merge.filter((l) => word.test(l)).join('\n');
+      const tmpLines = toLines(tmp);
+      if (!tmpLines.some((l) => word.test(l))) continue;
+      const prev = tmpLines.filter((l) => word.test(l)).join('\n');
+      const next = toLines(merge).filter((l) => word.test(l)).join('\n');
       // The sed address /CFG[ =]/: a substring match anywhere on the line.
       const del = new RegExp(`${escapeRe(cfg)}[ =]`);
       // ${NEW_VAL#CONFIG_*=}: the value after the first `CONFIG_...=` (shortest match).
@@ -117,27 +131,27 @@ export function mergeConfig(base: string, fragments: readonly ConfigFragment[], 
         const m = /^CONFIG_.*?=/s.exec(v);
         return m ? v.slice(m[0].length) : v;
       };
-      // `echo ... $VAR` unquoted: words joined by single spaces.
+      // `echo Previous  value: $VAR` (unquoted): all words joined by single spaces.
       const words = (v: string): string => v.split(/\s+/).filter(Boolean).join(' ');
       let builtinKeep = false;
       if (opts.builtin && valueOf(next) === 'm' && valueOf(prev) === 'y') {
-        messages.push(`Previous  value: ${words(prev)}`, `New value:       ${words(next)}`, '-y passed, will not demote y to m', '');
+        messages.push(`Previous value: ${words(prev)}`, `New value: ${words(next)}`, '-y passed, will not demote y to m', '');
         builtinKeep = true;
       } else if (prev !== next) {
-        messages.push(`Value of ${cfg} is redefined by fragment ${frag.name}:`, `Previous  value: ${words(prev)}`, `New value:       ${words(next)}`, '');
+        messages.push(`Value of ${cfg} is redefined by fragment ${frag.name}:`, `Previous value: ${words(prev)}`, `New value: ${words(next)}`, '');
         redefined.push(cfg);
         if (opts.strict) strictViolated = true;
       } else if (opts.warnRedundant) {
         messages.push(`Value of ${cfg} is redundant by fragment ${frag.name}:`);
       }
-      if (!builtinKeep) tmp = tmp.filter((l) => !del.test(l));
-      else merge = merge.filter((l) => !del.test(l));
+      if (!builtinKeep) tmp = sedDelete(tmp, del);
+      else merge = sedDelete(merge, del);
     }
     // "In case the previous file lacks a new line at the end": echo >> TMP, then cat MERGE >> TMP.
-    tmp = [...tmp, '', ...merge];
+    tmp = `${tmp}\n${merge}`;
   }
   if (strictViolated) throw new MergeConfigError('The fragment redefined a value and strict mode had been passed.');
-  return { text: tmp.length ? `${tmp.join('\n')}\n` : '', messages, redefined };
+  return { text: tmp, messages, redefined };
 }
 
 /**

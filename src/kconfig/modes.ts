@@ -20,7 +20,7 @@ import {
   printSymbolForListconfig,
 } from './confdata.js';
 import { strtoll } from './expr.js';
-import { menuGetParentMenu, menuGetPrompt, menuIsVisible } from './menu.js';
+import { menuGetExtHelp, menuGetParentMenu, menuGetPrompt, menuIsVisible } from './menu.js';
 
 /** The modes of conf.c's `enum input_mode`, by their option names. */
 export const CONF_MODES = [
@@ -259,6 +259,7 @@ function confString(d: Dialog, menu: Menu): void {
     if (d.line[0] === '\n') {
       /* keep def */
     } else if (d.line[0] === '?' && d.line[1] === '\n') {
+      printHelp(menu);
       def = null;
     } else {
       def = d.line.slice(0, -1);
@@ -294,9 +295,11 @@ function confSym(d: Dialog, menu: Menu): void {
     } else if (c0 === undefined) {
       newval = oldval;
     } else if (c0 === '?') {
+      printHelp(menu);
       continue;
     } else continue;
     if (symSetTristateValue(sym, newval)) return;
+    printHelp(menu);
   }
 }
 
@@ -352,7 +355,10 @@ function confChoice(d: Dialog, menu: Menu): boolean {
         readLine(d);
         const l = strip(d.line);
         d.line = l;
-        if (l[0] === '?') continue;
+        if (l[0] === '?') {
+          printHelp(menu);
+          continue;
+        }
         if (!l[0]) cnt = def;
         else if (/^[0-9]/.test(l)) cnt = parseInt(l, 10);
         else continue;
@@ -364,7 +370,10 @@ function confChoice(d: Dialog, menu: Menu): boolean {
       if (!--cnt) break;
     }
     if (!child) continue;
-    if (d.line && d.line.endsWith('?')) continue;
+    if (d.line && d.line.endsWith('?')) {
+      printHelp(child);
+      continue;
+    }
     symSetTristateValue(child.sym!, yes);
     for (let ch = child.list; ch; ch = ch.next) {
       d.indent += 2;
@@ -409,7 +418,7 @@ function checkConf(d: Dialog, menu: Menu): void {
       if (sym.name) out(printSymbolForListconfig(sym));
     } else if (d.mode === 'helpnewconfig') {
       out('-----\n');
-      out(`\n${helpText(menu)}\n`);
+      printHelp(menu);
       out('-----\n');
     } else {
       if (!d.cnt++) out('*\n* Restart config...\n*\n');
@@ -420,16 +429,9 @@ function checkConf(d: Dialog, menu: Menu): void {
   for (let child = menu.list; child; child = child.next) checkConf(d, child);
 }
 
-/** A short help text for helpnewconfig (symbol name and help; not menu_get_ext_help's full text). */
-function helpText(menu: Menu): string {
-  const sym = menu.sym;
-  let s = sym?.name ? `${configPrefix()}${sym.name}:\n\n` : '';
-  s += menu.help ?? 'There is no help available for this option.\n';
-  return s;
-}
-
-function configPrefix(): string {
-  return ctx().env.CONFIG_ ?? 'CONFIG_';
+/** print_help() of conf.c: the extended help of a node between blank lines. */
+function printHelp(menu: Menu): void {
+  out(`\n${menuGetExtHelp(menu)}\n`);
 }
 
 /**
@@ -545,6 +547,3 @@ function splitInput(s: string): string[] {
   }
   return r;
 }
-
-// Keep tree-shaking tools from flagging the unused import in some builds.
-void no;

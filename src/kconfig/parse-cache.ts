@@ -35,6 +35,8 @@ export interface PreparedFile {
   items: PreparedItem[];
   /** Lexer warnings, with {@link FILE_MARK} for the file name. */
   warnings: string[];
+  /** yylineno at the end of the file (1 + number of newlines). */
+  lines: number;
 }
 
 /**
@@ -56,7 +58,32 @@ export function prepareFile(text: string): PreparedFile {
     if (warnings.length) p.tokWarnings = warnings;
     items[i] = p;
   }
-  return { items, warnings: lex.warnings };
+  return { items, warnings: lex.warnings, lines: lex.lines };
+}
+
+/**
+ * Prepared files of this process by exact text (a second parse in the same process, e.g. by a
+ * front end or a test, skips the pre-pass). Prepared files are never mutated by the parser.
+ */
+const memo = new Map<string, PreparedFile>();
+const MEMO_LIMIT = 8192;
+
+/**
+ * {@link prepareFile} through the in-process memo.
+ * @returns the prepared file and whether it came from the memo
+ */
+export function prepareMemo(text: string, make: (text: string) => PreparedFile = prepareFile): { file: PreparedFile; memo: boolean } {
+  const hit = memo.get(text);
+  if (hit) return { file: hit, memo: true };
+  const file = make(text);
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(text, file);
+  return { file, memo: false };
+}
+
+/** Forget the in-process memo (tests measuring the disk cache). */
+export function clearPreparedMemo(): void {
+  memo.clear();
 }
 
 let saltValue: string | undefined;
@@ -137,10 +164,20 @@ export class ParseCache {
     }
   }
 
+  /** Files served by the in-process memo (not counted in hits/misses). */
+  memoHits = 0;
+
   /**
-   * The prepared form of `text`, from the cache or computed (and then stored).
+   * The prepared form of `text`: from the in-process memo, the disk cache, or computed (and
+   * then stored in both).
    */
   prepare(text: string): PreparedFile {
+    const r = prepareMemo(text, (t) => this.prepareDisk(t));
+    if (r.memo) this.memoHits++;
+    return r.file;
+  }
+
+  private prepareDisk(text: string): PreparedFile {
     const key = createHash('sha1').update(salt()).update(text).digest('hex');
     const file = join(this.dir, `${key}.json`);
     try {

@@ -1,18 +1,21 @@
 /**
  * The Kconfig front end: a whole Kconfig tree -> {@link KconfigTree}, exactly as
- * scripts/kconfig's conf_parse() (parser.y, Linux 6.1) builds it before menu_finalize().
+ * scripts/kconfig's conf_parse() (parser.y + lexer.l + preprocess.c, Linux 6.1 or 6.12) builds
+ * it before menu_finalize().
  *
  * How the front end works
  * -----------------------
  * 1. lexer.ts splits each file into logical lines (lexer.l's INITIAL/ASSIGN_VAL/HELP start
  *    conditions): comments dropped, `\`-continuations joined, help text collected by indentation
- *    and kept out of the grammar, assignments `NAME op value` split off raw.
+ *    and kept out of the grammar, assignments `NAME op value` split off raw. Lines without `$`
+ *    are tokenized right away (parse-cache.ts prepareFile(); cached on disk by content hash).
  * 2. Lines are then handled strictly in order, because the macro language has effects:
  *    preprocess.ts expands `$(...)` in words and strings (tokenizeLine) and runs assignments
  *    (variable_add), recording environment variables and counting `$(shell)` runs. The result
- *    is a canonical token line (single spaces, normalised quoting).
- * 3. grammar.ts matches the canonical line against grammar/kconfig.ohm (one `match` per
- *    line, results cached by text) and yields a statement AST.
+ *    is a list of canonical tokens.
+ * 3. grammar.ts matches the line against grammar/kconfig.ohm and yields a statement AST. It
+ *    matches the line's shape (words -> `_`, strings -> `""`: 457 shapes for the whole arm64
+ *    tree) and fills the words in; results are cached by exact text and by shape.
  * 4. This file is parser.y's LALR automaton written out as a small state machine (which
  *    statements may follow which: config options, choice options, menu options, blocks) and
  *    its actions: menu_add_entry, menu_add_menu, menu_end_menu, menu_add_dep, menu_add_prompt,
@@ -21,14 +24,26 @@
  * 5. After the last line, conf_parse()'s own steps before menu_finalize(): variables are
  *    dropped, modules_sym defaults to `n`, the root menu gets "Main menu" if it has no prompt.
  *
- * Errors: the first error stops the parse with a {@link KconfigError} `file:line:col: message`,
- * using parser.y's words ("unknown statement \"foo\"", "invalid statement", "unexpected 'if'
- * within menu block", "missing end statement for this entry", "can't open file \"x\"", ...).
- * Warnings are collected in {@link ParsedKconfig.warnings} in C's formats.
+ * Checked against the C parser itself: test/tools/kconfig-preparse-dump.c links scripts/kconfig's
+ * objects and prints the pre-menu_finalize() state; the whole arm64 and x86_64 trees of 6.1 and
+ * 6.12, fixtures and generated files give identical dumps (test/kconfig-parse.test.ts,
+ * test/kconfig-fuzz.test.ts).
  *
- * Versions: '6.1' follows 6.1's parser.y. '6.12' rejects `optional` and named choices (the
- * language differences of the parser); the rest of 6.12's changes are semantic and live in
- * the evaluator.
+ * Errors: the first error stops the parse with a {@link KconfigError} `file:line:col: message`,
+ * with the file, line and words C prints ("unknown statement \"foo\"", "invalid statement",
+ * "unexpected 'if' within menu block", "missing end statement for this entry",
+ * "can't open file \"x\"", macro errors...). C goes on after some errors; we stop at the first.
+ * Warnings are collected in {@link ParsedKconfig.warnings} in C's formats (C prints them on
+ * stderr as it goes; `$(warning-if)` and `$(info)` text goes to {@link ParseOptions.log}).
+ *
+ * Versions: '6.1' follows 6.1's parser.y. '6.12' follows 6.12's: no `optional` keyword, choices
+ * take no name and are nameless bool symbols (flags 0, no P_CHOICE), a choice needs a prompt and
+ * its members must be bool with a prompt, no P_SYMBOL properties, menu visibility shared (not
+ * copied) into prompts, no final T_EOL at the end of the top file.
+ *
+ * Known deviations (C's behaviour cannot be represented or is undefined): the last statement
+ * of a top file without a final newline gets the top file's name where C has no file (NULL);
+ * a `:=` that reads the variable it defines gives "" where C reads uninitialised memory.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix } from 'node:path';
@@ -48,11 +63,11 @@ import {
   type Property,
   type Sym,
 } from './model.js';
-import { KEYWORDS, type LexItem, type StmtLine } from './lexer.js';
+import { KEYWORDS, positionOf, splitLogicalLines, type LexItem, type StmtLine } from './lexer.js';
 import { EXP_MARK, Preprocessor, tokenizeLine, type MessageSink, type RunShell } from './preprocess.js';
 import { parseLine, type ExprAst, type Stmt, type SymRef } from './grammar.js';
 import { SymbolTable } from './symbol-table.js';
-import { FILE_MARK, ParseCache, prepareFile, type PreparedFile, type PreparedItem } from './parse-cache.js';
+import { FILE_MARK, ParseCache, prepareMemo, type PreparedFile, type PreparedItem } from './parse-cache.js';
 import { cacheDir } from '../runner/cache.js';
 
 export type { RunShell, MessageSink } from './preprocess.js';
@@ -95,9 +110,11 @@ export interface ParsedKconfig extends KconfigTree {
   shellCommands: string[];
   /** Number of `source` statements followed (a file sourced twice counts twice). */
   sourceCount: number;
-  /** Files whose prepared form came from / went to the content-hash cache. */
+  /** Files whose prepared form came from / went to the content-hash cache on disk. */
   cacheHits: number;
   cacheMisses: number;
+  /** Files whose prepared form was already in this process's memory (parse-cache.ts memo). */
+  memoHits: number;
 }
 
 /** The kind of an open option list (the parser state after an entry's first line). */
@@ -173,6 +190,30 @@ const TYPE_NAMES: Record<number, string> = {
   [SymbolType.String]: 'string',
 };
 
+const CONFIG_OPTION_STARTS = new Set([
+  'bool', 'tristate', 'int', 'hex', 'string', 'prompt', 'default', 'def_bool', 'def_tristate',
+  'select', 'imply', 'range', 'modules', 'depends', 'help',
+]);
+const CHOICE_OPTION_STARTS_61 = new Set(['prompt', 'bool', 'tristate', 'optional', 'default', 'depends', 'help']);
+const CHOICE_OPTION_STARTS_612 = new Set(['prompt', 'bool', 'default', 'depends', 'help']);
+const MENU_OPTION_STARTS = new Set(['visible', 'depends']);
+const COMMENT_OPTION_STARTS = new Set(['depends']);
+
+/** The tokens that can start an option in an open option list (parser.y's *_option_list). */
+function optionStarts(opt: Exclude<OptCtx, null>, version: KconfigVersion): ReadonlySet<string> {
+  switch (opt) {
+    case 'config':
+    case 'menuconfig':
+      return CONFIG_OPTION_STARTS;
+    case 'choice':
+      return version === '6.1' ? CHOICE_OPTION_STARTS_61 : CHOICE_OPTION_STARTS_612;
+    case 'menu':
+      return MENU_OPTION_STARTS;
+    case 'comment':
+      return COMMENT_OPTION_STARTS;
+  }
+}
+
 /** isspace() of the C locale. */
 const isCSpace = (c: string): boolean => c === ' ' || (c >= '\t' && c <= '\r');
 
@@ -220,7 +261,11 @@ class Parser {
   private curFile = '';
   private line = 0;
   private col = 0;
-  private helpPending = false;
+  /**
+   * The last token was T_HELPTEXT: lexer.l enters ASSIGN_VAL only when the word before `=`
+   * starts a statement after T_EOL, so an assignment right after help text is not one.
+   */
+  private afterHelp = false;
   /** current_choice of 6.12's parser.y: the choice whose member list is being built. */
   private currentChoice: Menu | null = null;
   private readonly cache: ParseCache | null;
@@ -243,7 +288,12 @@ class Parser {
       throw Object.assign(new Error(`can't find file ${name}`), { userError: true });
     }
     this.addFile(name);
-    this.processFile(name, text);
+    const lines = this.processFile(name, text);
+    // The end of input is reduced with current_pos of the EOF token: no file in 6.1
+    // (zconf_curname() prints "<none>"), the top file in 6.12; the line is the top file's yylineno.
+    this.file = this.version === '6.1' ? '<none>' : name;
+    this.line = lines;
+    this.col = 1;
     this.endOfInput();
     this.cache?.saveShapes();
 
@@ -251,9 +301,11 @@ class Parser {
     this.pp.clearVariables();
     if (!this.modulesSym) this.modulesSym = this.st.find('n') ?? null;
     if (!this.rootMenu.prompt) {
+      // current_file is NULL after the parse in 6.1 (''), the top file in 6.12; the line is
+      // the last current_pos/cur_lineno (the top file's yylineno at EOF).
       this.currentEntry = this.rootMenu;
-      this.file = this.curFile = '';
-      this.line = 0;
+      this.file = this.curFile = this.version === '6.1' ? '' : name;
+      this.line = lines;
       this.addPrompt('menu', 'Main menu', null);
     }
     return {
@@ -274,6 +326,7 @@ class Parser {
       sourceCount: this.sourceCount,
       cacheHits: this.cache?.hits ?? 0,
       cacheMisses: this.cache?.misses ?? 0,
+      memoHits: this.cache?.memoHits ?? 0,
     };
   }
 
@@ -300,8 +353,9 @@ class Parser {
     }
   }
 
-  private processFile(name: string, text: string): void {
-    const prep: PreparedFile = this.cache ? this.cache.prepare(text) : prepareFile(text);
+  /** Parse one file's statements (recursing into `source`). @returns its yylineno at EOF */
+  private processFile(name: string, text: string): number {
+    const prep: PreparedFile = this.cache ? this.cache.prepare(text) : prepareMemo(text).file;
     const saved = this.pp.file;
     this.open.push({ name, line: 0 });
     this.pp.file = name;
@@ -310,8 +364,23 @@ class Parser {
       this.item(name, item);
     }
     for (const w of prep.warnings) this.warnings.push(w.split(FILE_MARK).join(name));
+    this.afterHelp = false; // <<EOF>> returns T_EOL
     this.open.pop();
     this.pp.file = saved;
+    return prep.lines;
+  }
+
+  /**
+   * After T_HELPTEXT, `NAME op value` is lexed in INITIAL: the value is ordinary tokens, and
+   * the statement is a valid (empty-valued) assignment only when the value yields none.
+   */
+  private valueHasTokens(a: Extract<LexItem, { kind: 'assign' }>): boolean {
+    for (const it of splitLogicalLines(a.value, this.file).items) {
+      if (it.kind !== 'stmt') return true;
+      const line: StmtLine = { ...it, line: a.valueLine, col: a.valueCol + it.col - 1 };
+      if (tokenizeLine(line, this.pp, this.warnings).tokens.length) return true;
+    }
+    return false;
   }
 
   private error(msg: string, file = this.file, line = this.line, col = this.col): never {
@@ -328,7 +397,6 @@ class Parser {
       // help: help_start T_HELPTEXT (the parser reduces at the text's end line).
       this.file = this.curFile = file;
       this.line = it.endLine;
-      this.helpPending = false;
       const e = this.currentEntry;
       if (e.help !== null) {
         this.print(`warning: '${e.sym?.name ?? '<choice>'}' defined with more than one help text -- only the last one will be used`);
@@ -337,6 +405,7 @@ class Parser {
         this.print(`warning: '${e.sym?.name ?? '<choice>'}' defined with blank help text`);
       }
       e.help = it.text;
+      this.afterHelp = true;
       return;
     }
     this.file = file;
@@ -345,6 +414,10 @@ class Parser {
     this.line = it.line;
     this.col = it.col;
     this.pp.lineno = it.line;
+    if (it.atEof && this.version !== '6.1' && this.open.length === 1) {
+      // 6.12's lexer returns no T_EOL at the end of the top file: its last statement is cut short.
+      this.error('syntax error');
+    }
     if (it.kind === 'assign') {
       this.assignment(it);
       return;
@@ -358,32 +431,18 @@ class Parser {
       tokens = tok.tokens;
       if (tokens.length && tok.starts[0] !== 0) {
         // The first token came later on the line (an earlier word expanded to nothing).
-        const segLine = this.positionOfToken(it, tok.starts[0]);
+        const segLine = positionOf(it, tok.starts[0]);
         this.line = segLine[0];
         this.col = segLine[1];
       }
     }
     if (tokens.length === 0) return; // every token expanded to nothing: no statement
+    this.afterHelp = false;
     if (this.version !== '6.1' && tokens.includes('optional')) {
       // 6.12's lexer has no `optional` keyword: it is a word like any other.
       tokens = tokens.map((t) => (t === 'optional' ? `${EXP_MARK}optional${EXP_MARK}` : t));
     }
-    this.statement(parseLine(tokens), tokens[0], it);
-  }
-
-  private positionOfToken(it: StmtLine, off: number): [number, number] {
-    let line = it.line;
-    let base = 0;
-    let col = it.col;
-    if (it.segs) {
-      for (let i = 0; i < it.segs.length; i += 3) {
-        if (it.segs[i] > off) break;
-        base = it.segs[i];
-        line = it.segs[i + 1];
-        col = it.segs[i + 2];
-      }
-    }
-    return [line, col + off - base];
+    this.statement(parseLine(tokens), tokens[0]);
   }
 
   /** The message bison's error recovery ends with for a bad statement (first: its first token). */
@@ -404,10 +463,17 @@ class Parser {
     const name = this.pp.expandOneToken(a.name, 0).out;
     this.started = true;
     if (this.choiceDepth > 0) this.error('invalid statement');
+    if (name === '') this.error('invalid statement'); // the word expanded to no token at all
+    let value = a.value;
+    if (this.afterHelp) {
+      if (this.valueHasTokens(a)) this.error(`unknown statement "${name}"`);
+      value = '';
+      this.afterHelp = false;
+    }
     // parser.y reduces assignment_stmt after T_EOL: yylineno is already on the next line.
     this.pp.lineno = a.valueLine + 1;
     this.pp.col = a.valueCol;
-    this.pp.variableAdd(name, a.value, a.op === '=' ? 'recursive' : a.op === ':=' ? 'simple' : 'append');
+    this.pp.variableAdd(name, value, a.op === '=' ? 'recursive' : a.op === ':=' ? 'simple' : 'append');
   }
 
   // ---- menu.c helpers -------------------------------------------------------------------
@@ -577,10 +643,7 @@ class Parser {
       return true;
     }
     if (o === 'comment') return false;
-    if (s.k === 'help') {
-      this.helpPending = true;
-      return true;
-    }
+    if (s.k === 'help') return true; // help_start: the text follows as the next item
     if (o === 'choice') {
       switch (s.k) {
         case 'prompt':
@@ -652,18 +715,17 @@ class Parser {
     }
   }
 
-  private statement(s: Stmt | null, first: string, it: StmtLine): void {
+  private statement(s: Stmt | null, first: string): void {
     const isFirst = !this.started;
     this.started = true;
-    if (this.helpPending) {
-      // `help` must be followed by its text (the pre-pass guarantees it); defensive.
-      this.helpPending = false;
-    }
+    if (s !== null && this.option(s)) return;
+    // A line whose first token can start an option of the open entry fails inside the option
+    // list: the entry is not reduced (no menuconfig/choice checks run) before the error.
+    if (this.opt !== null && optionStarts(this.opt, this.version).has(first)) this.syntaxError(first);
     if (s === null) {
       this.closeOptions();
       this.syntaxError(first);
     }
-    if (this.option(s)) return;
     this.closeOptions();
     const inChoice = this.choiceDepth > 0;
     switch (s.k) {
@@ -749,7 +811,6 @@ class Parser {
         break;
     }
     this.syntaxError(first);
-    void it;
   }
 
   /** source_stmt: zconf_nextfile(), and Kconfiglib's rsource/osource/orsource. */

@@ -46,8 +46,14 @@ interface Variable {
   expCount: number;
 }
 
-/** Where messages of the macro language go (`$(info)` to stdout, `$(warning-if)` to stderr). */
-export type MessageSink = (stream: 'stdout' | 'stderr', text: string) => void;
+/**
+ * Where messages of the macro language go (`$(info)` to stdout, `$(warning-if)` to stderr):
+ * a function of (stream, text), or an object with stdout(text) and stderr(text) methods.
+ * Each text is one whole line, newline included.
+ */
+export type MessageSink =
+  | ((stream: 'stdout' | 'stderr', text: string) => void)
+  | { stdout(text: string): void; stderr(text: string): void };
 
 const FUNCTION_MAX_ARGS = 16;
 
@@ -83,11 +89,17 @@ export class Preprocessor {
    * @param runShell how `$(shell,cmd)` runs (inject a cache of probe answers here)
    * @param sink where `$(info)`/`$(warning-if)` text goes
    */
+  private readonly sink: (stream: 'stdout' | 'stderr', text: string) => void;
+
   constructor(
     private readonly env: Record<string, string>,
     private readonly runShell: RunShell = defaultRunShell,
-    private readonly sink: MessageSink = (s, t) => (s === 'stdout' ? process.stdout : process.stderr).write(t),
-  ) {}
+    sink?: MessageSink,
+  ) {
+    if (typeof sink === 'function') this.sink = sink;
+    else if (sink) this.sink = (s, t) => (s === 'stdout' ? sink.stdout(t) : sink.stderr(t));
+    else this.sink = (s, t) => void (s === 'stdout' ? process.stdout : process.stderr).write(t);
+  }
 
   /** pperror(): `file:line:col: message`. */
   private error(msg: string): never {
@@ -179,8 +191,27 @@ export class Preprocessor {
     return { out: out + s.slice(from, p), end: p };
   }
 
-  /** eval_clause(): `name,arg1,arg2` (already stripped of `$(` and `)`). */
+  private depth = 0;
+
+  /**
+   * eval_clause(): `name,arg1,arg2` (already stripped of `$(` and `)`). C stops a variable
+   * nested more than 1,000 deep; a JavaScript stack that runs out first (deeply nested
+   * arguments) is reported with the same words.
+   */
   private evalClause(str: string, args: string[] | null): string {
+    if (this.depth > 0) return this.evalClauseInner(str, args);
+    this.depth++;
+    try {
+      return this.evalClauseInner(str, args);
+    } catch (e) {
+      if (e instanceof RangeError) this.error('Too deep recursive expansion');
+      throw e;
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private evalClauseInner(str: string, args: string[] | null): string {
     const argc = args ? args.length : 0;
     if (argc > 0) {
       const m = /^[ \t\n\v\f\r]*\+?([0-9]+)$/.exec(str);
@@ -277,22 +308,18 @@ export const EXP_MARK = '\u0001';
 /** The result of {@link tokenizeLine}. */
 export interface TokenizedLine {
   /**
-   * Canonical text: tokens separated by single spaces. Words as themselves (an expanded word
-   * that is not a plain, non-keyword word is wrapped in U+0001 marks), strings re-quoted with `"`
-   * (inner `"` and `\` escaped with `\`), operators as themselves.
+   * Canonical tokens: words as themselves (an expanded word that is not a plain, non-keyword
+   * word is wrapped in U+0001 marks), strings re-quoted with `"` (inner `"` and `\` escaped with
+   * `\`), operators as themselves. Joined by single spaces they are the grammar's input.
    */
-  text: string;
-  /** The tokens (the parts of `text`). */
   tokens: string[];
   /** For each token, its offset in the logical line's text (for error positions). */
   starts: number[];
-  /** Each token's first character offset in `text`. */
-  canonStarts: number[];
 }
 
 /**
  * lexer.l's INITIAL/STRING tokenisation of one logical line, with macro expansion applied
- * where lexer.l applies it, as canonical text for the line grammar.
+ * where lexer.l applies it, as canonical tokens for the line grammar.
  * @param l the logical line (from the pre-pass)
  * @param pp the macro state; its file must be set; lineno is set per token
  * @param warnings receives lexer warnings (`file:line:warning: ...`)
@@ -303,14 +330,9 @@ export function tokenizeLine(l: StmtLine, pp: Preprocessor, warnings: string[]):
   const n = s.length;
   const parts: string[] = [];
   const starts: number[] = [];
-  const canonStarts: number[] = [];
-  let len = 0;
   const push = (tok: string, at: number): void => {
-    if (parts.length) len++;
-    canonStarts.push(len);
     parts.push(tok);
     starts.push(at);
-    len += tok.length;
   };
   let p = 0;
   while (p < n) {
@@ -371,8 +393,8 @@ export function tokenizeLine(l: StmtLine, pp: Preprocessor, warnings: string[]):
         str += s[p++];
       }
       if (!closed) {
-        const [line] = positionOf(l, q0);
-        warnings.push(`${pp.file}:${line}:warning: multi-line strings not supported`);
+        // lexer.l reports it at current_pos: the statement's first line, not the string's.
+        warnings.push(`${pp.file}:${l.line}:warning: multi-line strings not supported`);
       }
       push(`"${str.replace(/[\\"]/g, '\\$&')}"`, q0);
       continue;
@@ -400,5 +422,5 @@ export function tokenizeLine(l: StmtLine, pp: Preprocessor, warnings: string[]):
     warnings.push(`${pp.file}:${line}:warning: ignoring unsupported character '${s[p]}'`);
     p++;
   }
-  return { text: parts.join(' '), tokens: parts, starts, canonStarts };
+  return { tokens: parts, starts };
 }

@@ -1,6 +1,18 @@
 /**
- * Building a routed driver tree through the kernel's own Kbuild (Documentation/kbuild/modules.rst,
- * "Building External Modules"):
+ * Building a routed driver tree for arm64, by one of two engines, with the same verification.
+ *
+ * The default engine, `direct` ({@link buildDirect}, src/runner/direct.ts), compiles every
+ * routed object itself with the kernel's own command lines: module parts with -DMODULE, built-in
+ * parts as for vmlinux (-DKBUILD_MODFILE), each with its directory's flags (subdir-ccflags-y chain,
+ * ccflags-y, CFLAGS_x.o, `$(src)` expanded to the source directory) and the tree's generated
+ * autoconf header (`-include`); links composites, archives each directory's built-in objects into
+ * its built-in.a (a thin archive, `ar cDPrST`, as scripts/Makefile.build), runs KDIR's modpost and
+ * links each .ko as scripts/Makefile.modfinal. Sources are compiled where they are (no copy), so
+ * compiler messages already name the source tree. It is incremental per object (command line,
+ * source and headers, and the tree's CONFIG_ symbols each object mentions: see direct.ts).
+ *
+ * The `make` engine (`kbuildts build --via-make`) goes through the kernel's own Kbuild
+ * (Documentation/kbuild/modules.rst, "Building External Modules"):
  *
  *  1. Route the tree ({@link routeTree}: obj-y / obj-m / composites / flags against the .config).
  *  2. Mirror it into a build directory: sources copied (mtime kept, so make stays incremental),
@@ -27,10 +39,12 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
-import { autoconfHeader, readDotConfig } from '../kbuild/dotconfig.js';
-import { routeTree, type Routing } from '../kbuild/routing.js';
+import { autoconfHeader, readDotConfig, type DotConfig } from '../kbuild/dotconfig.js';
+import { routeTree, type RoutedPart, type Routing } from '../kbuild/routing.js';
+import { buildDirect, DirectBuildError, type DirectAction, type DirectArchive, type DirectBuiltin, type DirectModule, type DirectUnits } from './direct.js';
+import { loadKFlags, shellSplit } from './kflags.js';
 import { cacheDir, loadManifest, SetupMissingError } from './cache.js';
 import { readElf, splitModinfo, type ElfObject } from './elf.js';
 
@@ -54,6 +68,12 @@ export interface BuildOptions {
   extraSymbols?: string[];
   /** Progress callback (see {@link BuildEvent}). */
   onEvent?: (e: BuildEvent) => void;
+  /** `direct` (default): {@link buildDirect}; `make`: `make -C KDIR M=` on a generated Kbuild mirror. */
+  engine?: 'direct' | 'make';
+  /** Command put in front of the compiler (`ccache`, `distcc`, ...); via make as `CC="<wrapper> <kernel's CC>"`. */
+  ccWrapper?: string | string[];
+  /** The compiler command replacing the kernel's, as `make CC=...` (passed so to make by the make engine). */
+  cc?: string | string[];
 }
 
 /**
@@ -64,7 +84,8 @@ export interface BuildOptions {
 export type BuildEvent =
   | { type: 'plan'; total: number; buildDir: string }
   | { type: 'phase'; phase: 'modules' | 'built-in' | 'verify' }
-  | { type: 'step'; verb: string; target: string; counted: boolean };
+  /** `ran` (direct engine) is false for a step that was up to date; make shows only steps it runs. */
+  | { type: 'step'; verb: string; target: string; counted: boolean; ran?: boolean };
 
 /** One built module. */
 export interface BuiltModule {
@@ -78,6 +99,8 @@ export interface BuiltModule {
   vermagic: string;
   /** All .modinfo `key=value` pairs, in order. */
   modinfo: Array<[string, string]>;
+  /** Bytes the module occupies when loaded: the sum of its SHF_ALLOC sections. */
+  size: number;
 }
 
 /** One built-in object, compiled as for vmlinux. */
@@ -92,12 +115,20 @@ export interface BuiltBuiltin {
   initcallSection: string | null;
   /** The built-in.a it would be a member of, relative to the tree root. */
   archive: string;
+  /** Bytes it adds to vmlinux: the sum of its parts' SHF_ALLOC sections. */
+  size: number;
 }
 
 /** What {@link buildTree} returns. */
 export interface BuildResult {
+  /** The engine used. */
+  engine: 'direct' | 'make';
   /** Absolute build directory. */
   buildDir: string;
+  /** Direct engine: the archives made (absolute), e.g. `<buildDir>/drivers/foo/built-in.a`; [] via make. */
+  archives: string[];
+  /** Direct engine: the processes run (empty when nothing changed); [] via make. */
+  actions: DirectAction[];
   /** The target's kernel release (UTS_RELEASE), e.g. `6.1.0-56-arm64`. */
   kernelRelease: string;
   routing: Routing;
@@ -297,17 +328,97 @@ function messagesOf(out: string[]): string[] {
 }
 
 /**
- * Build a driver tree for arm64 through `make -C KDIR M=...` and verify the results
- * (see the module doc for the steps).
+ * Expand Kbuild's directory variables in one routed flag and remove the shell quoting make would
+ * hand to the shell: `-I$(src)/include` → `-I<tree>/<dir>/include`, `-DX='"hi"'` → `-DX="hi"`.
+ * `$(src)` is the makefile's source directory, `$(obj)` its output directory, `$(srctree)` and
+ * `$(objtree)` the kernel tree (KDIR), as in an M= build.
+ */
+function expandFlag(flag: string, vars: { src: string; obj: string; kdir: string }): string[] {
+  const expanded = flag.replace(/\$[({](src|obj|srctree|objtree)[)}]/g, (_m, v: string) =>
+    v === 'src' ? vars.src : v === 'obj' ? vars.obj : vars.kdir);
+  return shellSplit(expanded);
+}
+
+/**
+ * The work list for {@link buildDirect} from a routing: each module with its parts, each built-in
+ * (and lib-y) part, and the archives: every directory that needs a built-in.a gets one (its built-in
+ * parts in makefile order, then the built-in.a of each obj-y subdirectory), children first; lib-y
+ * parts go into the directory's lib.a. Every part's flags start with `-include <autoconf>`, as the
+ * make engine's root `subdir-ccflags-y` does.
+ * @param routing the tree's routing
+ * @param outDir the output root (for `$(obj)`)
+ * @param kdir the kernel tree (for `$(srctree)`, `$(objtree)`)
+ * @param autoconf absolute path of the generated autoconf header
+ */
+export function directUnitsOf(routing: Routing, outDir: string, kdir: string, autoconf: string): DirectUnits {
+  const flagsOf = (dir: string, p: RoutedPart): string[] => {
+    const vars = { src: join(routing.root, dir), obj: join(outDir, dir), kdir };
+    return ['-include', autoconf, ...p.dirFlags.flatMap((f) => expandFlag(f, vars))];
+  };
+  const modules: DirectModule[] = [];
+  const builtins: DirectBuiltin[] = [];
+  for (const o of routing.objects) {
+    if (o.route === 'module') {
+      modules.push({
+        name: o.name,
+        dir: o.dir,
+        composite: o.composite,
+        objects: o.parts.map((p) => ({ obj: relative(join(routing.root, o.dir), join(routing.root, p.object)), src: join(routing.root, p.source), extraFlags: flagsOf(o.dir, p) })),
+      });
+    } else if (o.route === 'built-in' || o.route === 'lib') {
+      for (const p of o.parts) {
+        builtins.push({ obj: p.object, src: join(routing.root, p.source), modname: p.modname, modfile: p.modfile ?? join(o.dir, o.name), extraFlags: flagsOf(o.dir, p) });
+      }
+    }
+  }
+  const archives: DirectArchive[] = [];
+  const dirs = [...routing.directories].sort((a, b) => (b.dir === '' ? 0 : b.dir.split('/').length) - (a.dir === '' ? 0 : a.dir.split('/').length));
+  const inDir = (dir: string, file: string): string => (dir === '' ? file : `${dir}/${file}`);
+  for (const d of dirs) {
+    const objs = routing.objects.filter((o) => o.dir === d.dir);
+    const libs = objs.filter((o) => o.route === 'lib').flatMap((o) => o.parts.map((p) => p.object));
+    if (libs.length > 0) archives.push({ archive: inDir(d.dir, 'lib.a'), kind: 'lib', members: libs });
+    if (!d.needBuiltin) continue;
+    const members = objs.filter((o) => o.route === 'built-in').flatMap((o) => o.parts.map((p) => p.object));
+    for (const s of d.subdirs) {
+      const child = routing.directories.find((x) => x.dir === s.dir);
+      if (s.via === 'obj-y' && child?.needBuiltin) members.push(inDir(s.dir, 'built-in.a'));
+    }
+    archives.push({ archive: inDir(d.dir, 'built-in.a'), kind: 'builtin', members });
+  }
+  return { modules, builtins, archives };
+}
+
+/** Kbuild's progress verb for a direct-engine step. */
+function verbOf(kind: DirectAction['kind'], target: string, moduleParts: Set<string>): string {
+  switch (kind) {
+    case 'cc': return moduleParts.has(target) ? 'CC [M]' : 'CC';
+    case 'ld-multi': case 'ld-ko': return 'LD [M]';
+    case 'cc-mod': return 'CC [M]';
+    case 'modpost': return 'MODPOST';
+    case 'ar': return 'AR';
+    default: return kind.toUpperCase();
+  }
+}
+
+/** Bytes of an object's SHF_ALLOC sections (what loading or linking it adds). */
+function allocSize(elf: ElfObject): number {
+  return elf.sections.filter((s) => (s.flags & 2) !== 0).reduce((n, s) => n + s.size, 0);
+}
+
+/**
+ * Build a driver tree for arm64 (by default with the direct engine; `engine: 'make'` through
+ * `make -C KDIR M=...`) and verify the results (see the module doc for the steps).
  * @param opts see {@link BuildOptions}
- * @returns the modules (`.ko` path and vermagic) and built-in objects (initcall level)
+ * @returns the modules (`.ko` path, vermagic, size) and built-in objects (initcall level, size)
  * @throws KbuildError for makefile errors (`file:line:col: ...`); BuildError for compiler errors
- *   (diagnostics mapped to the source tree) and failed verification; SetupMissingError when no
+ *   (diagnostics in the source tree) and failed verification; SetupMissingError when no
  *   KDIR or cross compiler is available
  */
 export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   const arch = opts.arch ?? 'arm64';
   if (arch !== 'arm64') throw new BuildError(`unsupported --arch ${String(arch)} (only arm64)`);
+  const engine = opts.engine ?? 'direct';
   const root = resolve(opts.dir);
   const configFile = resolve(opts.configFile ?? join(root, '.config'));
   if (!existsSync(configFile)) {
@@ -321,10 +432,128 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   const config = readDotConfig(configFile);
   const routing = routeTree({ root, config, kernelRelease });
   const emit = opts.onEvent ?? ((): void => {});
+  const jobs = opts.jobs ?? availableParallelism();
 
-  const buildDir = resolve(
-    opts.outDir ?? join(cacheDir(), 'build', `${basename(root)}-${createHash('sha256').update(root).digest('hex').slice(0, 8)}`, arch),
-  );
+  const treeDir = join(cacheDir(), 'build', `${basename(root)}-${createHash('sha256').update(root).digest('hex').slice(0, 8)}`);
+  const buildDir = resolve(opts.outDir ?? join(treeDir, engine === 'direct' ? `${arch}-direct` : arch));
+  const modules = routing.objects.filter((o) => o.route === 'module');
+  const builtins = routing.objects.filter((o) => o.route === 'built-in');
+  let messages: string[];
+  let archives: string[] = [];
+  let actions: DirectAction[] = [];
+  if (engine === 'direct') {
+    ({ messages, archives, actions } = await runDirect({ routing, config, buildDir, kdir, arch, crossCompile, jobs, opts, emit }));
+  } else {
+    messages = await runViaMake({ routing, config, buildDir, kdir, arch, crossCompile, jobs, opts, emit });
+  }
+
+  emit({ type: 'phase', phase: 'verify' });
+  const result: BuildResult = { engine, buildDir, kernelRelease, routing, modules: [], builtins: [], archives, actions, warnings: routing.warnings, messages };
+  const problems: string[] = [];
+  const producer = engine === 'direct' ? 'the build' : 'Kbuild';
+  for (const o of modules) {
+    const ko = join(buildDir, o.output);
+    if (!existsSync(ko)) {
+      problems.push(`${o.output}: ${producer} did not produce it`);
+      continue;
+    }
+    const elf = await readElf(ko);
+    const info = splitModinfo(elf.section('.modinfo')?.data ?? Buffer.alloc(0));
+    const vermagic = info.find(([k]) => k === 'vermagic')?.[1] ?? '';
+    if (vermagic.split(' ')[0] !== kernelRelease) {
+      problems.push(`${o.output}: vermagic '${vermagic}' does not match the target kernel release ${kernelRelease}`);
+    }
+    if (!elf.section('.gnu.linkonce.this_module')) problems.push(`${o.output}: no .gnu.linkonce.this_module section (not linked by modpost)`);
+    result.modules.push({ name: basename(o.output, '.ko'), object: o.object, ko, vermagic, modinfo: info, size: allocSize(elf) });
+  }
+  for (const o of builtins) {
+    const parts = o.parts.map((p) => join(buildDir, p.object));
+    let section: string | null = null;
+    let level: string | null = null;
+    let size = 0;
+    for (const p of parts) {
+      if (!existsSync(p)) {
+        problems.push(`${relative(buildDir, p)}: ${producer} did not produce it`);
+        continue;
+      }
+      const elf: ElfObject = await readElf(p);
+      size += allocSize(elf);
+      const ic = elf.sections.map((s) => /^\.initcall(early|rootfs|[0-7])s?\.init$/.exec(s.name)).find((m) => m);
+      if (ic && !section) {
+        section = ic[0];
+        level = ic[1]!;
+      }
+      const moduleSyms = elf.symbols.filter((s) => (s.name === 'init_module' || s.name === 'cleanup_module') && s.shndx !== 0);
+      if (moduleSyms.length > 0) {
+        problems.push(`${o.object}: defines ${moduleSyms.map((s) => s.name).join(', ')}: compiled with -DMODULE although built in`);
+      }
+    }
+    result.builtins.push({ object: o.object, parts, initcallLevel: level, initcallSection: section, archive: o.output, size });
+  }
+  if (modules.length > 0 && existsSync(join(buildDir, 'Module.symvers'))) result.symvers = join(buildDir, 'Module.symvers');
+  if (problems.length > 0) throw new BuildError(`verification failed:\n  ${problems.join('\n  ')}`);
+  return result;
+}
+
+/** What both engines are given. */
+interface EngineArgs {
+  routing: Routing;
+  config: DotConfig;
+  buildDir: string;
+  kdir: string;
+  arch: string;
+  crossCompile: string;
+  jobs: number;
+  opts: BuildOptions;
+  emit: (e: BuildEvent) => void;
+}
+
+/** The direct engine: generated autoconf header, {@link directUnitsOf}, {@link buildDirect}. */
+async function runDirect(a: EngineArgs): Promise<{ messages: string[]; archives: string[]; actions: DirectAction[] }> {
+  const { routing, config, buildDir, emit } = a;
+  const autoconf = join(buildDir, '.kbuildts', 'autoconf.h');
+  mkdirSync(dirname(autoconf), { recursive: true });
+  writeIfChanged(autoconf, autoconfHeader(config));
+  const units = directUnitsOf(routing, buildDir, a.kdir, autoconf);
+  const moduleParts = new Set(units.modules.flatMap((m) => m.objects.map((o) => join(buildDir, m.dir, o.obj))));
+  emit({ type: 'phase', phase: 'modules' });
+  try {
+    const r = await buildDirect({
+      kdir: a.kdir,
+      arch: a.arch,
+      crossCompile: a.crossCompile,
+      outDir: buildDir,
+      units,
+      jobs: a.jobs,
+      ccWrapper: a.opts.ccWrapper,
+      cc: a.opts.cc,
+      extraSymbols: a.opts.extraSymbols,
+      config: { header: autoconf, values: config.values },
+      onEvent: (e) => {
+        if (e.type === 'plan') emit({ type: 'plan', total: e.total, buildDir });
+        else if (e.type === 'step') emit({ type: 'step', verb: verbOf(e.kind, e.target, moduleParts), target: e.target, counted: true, ran: e.ran });
+      },
+    });
+    const messages = [
+      ...r.diagnostics.map((d) => `${d.file}:${d.line}:${d.col}: ${d.severity}: ${d.message}`),
+      ...r.modpostWarnings,
+    ];
+    return { messages, archives: r.archives, actions: r.actions };
+  } catch (e) {
+    if (e instanceof DirectBuildError) {
+      const errors = e.diagnostics.filter((d) => d.severity === 'error');
+      const shown = e.diagnostics.map((d) => `${d.file}:${d.line}:${d.col}: ${d.severity}: ${d.message}`);
+      const head = errors.length > 0 ? `${errors.length} compiler error${errors.length === 1 ? '' : 's'}` : e.message;
+      throw new BuildError(shown.length > 0 ? `${shown.join('\n')}\n${head}` : head, e.diagnostics, e.message);
+    }
+    throw e;
+  }
+}
+
+/** The make engine (see the module doc, steps 2-4): mirror, generated Kbuild files, make M=. */
+async function runViaMake(a: EngineArgs): Promise<string[]> {
+  const { routing, config, buildDir, kdir, arch, crossCompile, jobs, opts, emit } = a;
+  const root = routing.root;
   const routedDirs = new Set(routing.directories.map((d) => d.dir));
   mirrorSources(root, buildDir, routedDirs);
   const autoconf = join(buildDir, '.kbuildts', 'autoconf.h');
@@ -361,8 +590,13 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     if (counted) seen.add(key);
     emit({ type: 'step', verb: m[1]!, target: m[2]!, counted });
   };
-  const jobs = opts.jobs ?? availableParallelism();
   const common = [`ARCH=${arch}`, `CROSS_COMPILE=${crossCompile}`, `M=${buildDir}`, `-j${jobs}`];
+  // A compiler wrapper or replacement goes in as `make CC=...`, which overrides the kernel's CC.
+  const words = (v: string | string[] | undefined): string[] => (typeof v === 'string' ? v.split(/\s+/).filter(Boolean) : v ?? []);
+  const wrapper = words(opts.ccWrapper);
+  let ccWords = words(opts.cc);
+  if (wrapper.length > 0 && ccWords.length === 0) ccWords = [(await loadKFlags({ kdir, arch, crossCompile })).cc[0]!];
+  if (wrapper.length + ccWords.length > 0) common.push(`CC=${[...wrapper, ...ccWords].join(' ')}`);
   const env: Record<string, string> = { LC_ALL: 'C' };
   if (opts.extraSymbols && opts.extraSymbols.length > 0) {
     env.KBUILD_EXTRA_SYMBOLS = opts.extraSymbols.map((f) => resolve(f)).join(' ');
@@ -380,48 +614,5 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     const targets = [...builtins, ...libs].flatMap((o) => o.parts.map((p) => p.object));
     messages.push(...(await runMake(kdir, [...common, ...targets], env, mapPath, onLine)));
   }
-
-  emit({ type: 'phase', phase: 'verify' });
-  const result: BuildResult = { buildDir, kernelRelease, routing, modules: [], builtins: [], warnings: routing.warnings, messages };
-  const problems: string[] = [];
-  for (const o of modules) {
-    const ko = join(buildDir, o.output);
-    if (!existsSync(ko)) {
-      problems.push(`${o.output}: Kbuild did not produce it`);
-      continue;
-    }
-    const elf = await readElf(ko);
-    const info = splitModinfo(elf.section('.modinfo')?.data ?? Buffer.alloc(0));
-    const vermagic = info.find(([k]) => k === 'vermagic')?.[1] ?? '';
-    if (vermagic.split(' ')[0] !== kernelRelease) {
-      problems.push(`${o.output}: vermagic '${vermagic}' does not match the target kernel release ${kernelRelease}`);
-    }
-    if (!elf.section('.gnu.linkonce.this_module')) problems.push(`${o.output}: no .gnu.linkonce.this_module section (not linked by modpost)`);
-    result.modules.push({ name: basename(o.output, '.ko'), object: o.object, ko, vermagic, modinfo: info });
-  }
-  for (const o of builtins) {
-    const parts = o.parts.map((p) => join(buildDir, p.object));
-    let section: string | null = null;
-    let level: string | null = null;
-    for (const p of parts) {
-      if (!existsSync(p)) {
-        problems.push(`${relative(buildDir, p)}: Kbuild did not produce it`);
-        continue;
-      }
-      const elf: ElfObject = await readElf(p);
-      const ic = elf.sections.map((s) => /^\.initcall(early|rootfs|[0-7])s?\.init$/.exec(s.name)).find((m) => m);
-      if (ic && !section) {
-        section = ic[0];
-        level = ic[1]!;
-      }
-      const moduleSyms = elf.symbols.filter((s) => (s.name === 'init_module' || s.name === 'cleanup_module') && s.shndx !== 0);
-      if (moduleSyms.length > 0) {
-        problems.push(`${o.object}: defines ${moduleSyms.map((s) => s.name).join(', ')}: compiled with -DMODULE although built in`);
-      }
-    }
-    result.builtins.push({ object: o.object, parts, initcallLevel: level, initcallSection: section, archive: o.output });
-  }
-  if (modules.length > 0 && existsSync(join(buildDir, 'Module.symvers'))) result.symvers = join(buildDir, 'Module.symvers');
-  if (problems.length > 0) throw new BuildError(`verification failed:\n  ${problems.join('\n  ')}`);
-  return result;
+  return messages;
 }

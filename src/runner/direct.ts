@@ -370,7 +370,7 @@ function failWith(errors: unknown[]): void {
 
 /** Only C sources are compiled directly (assembly would need Kbuild's a_flags: not read yet). */
 function checkSource(src: string): void {
-  if (!src.endsWith('.c')) throw new DirectBuildError(`${src}: only C sources can be built directly (use make M= for .S and others)`);
+  if (!src.endsWith('.c')) throw new DirectBuildError(`${src}: only C sources can be built directly (build through Kbuild for .S and others: kbuildts build --via-make)`);
 }
 
 /** One compile job, planned. */

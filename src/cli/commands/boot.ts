@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { bootArm64, type BootModule, type BootResult } from '../../runner/boot.js';
 import { errnoName } from '../../runner/initramfs.js';
 import { normalizeModuleName } from '../../runner/modinfo.js';
+import { builtinVerdictsForImage, formatVerdicts } from '../../runner/initcalls.js';
 import { basename } from 'node:path';
 
 /** A CLI input error (exit status 1, one line on stderr). */
@@ -123,11 +124,14 @@ Built-in drivers: --kernel Image --append "initcall_debug loglevel=8" (no --insm
         timeoutMs: timeout * 1000,
         onOutput: stream ? (chunk) => process.stdout.write(chunk.replace(/\r\n/g, '\n')) : undefined,
       });
+      // A kernel from `kbuildts build --kernel`: judge its built-in driver's initcall (src/runner/initcalls.ts).
+      const builtin = opts.kernel ? builtinVerdictsForImage(opts.kernel, result.console) : null;
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ ...result, expect: opts.expect ?? [] }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ ...result, expect: opts.expect ?? [], ...(builtin ? { builtin: builtin.verdicts } : {}) }, null, 2)}\n`);
       } else {
         process.stdout.write(`${stream ? '\n' : ''}${formatSummary(result, result.command[result.command.indexOf('-kernel') + 1])}`);
+        if (builtin) process.stdout.write(formatVerdicts(builtin.record, builtin.verdicts));
       }
-      process.exitCode = result.ok ? 0 : 1;
+      process.exitCode = result.ok && (!builtin || (builtin.verdicts.length > 0 && builtin.verdicts.every((v) => v.ok))) ? 0 : 1;
     });
 }

@@ -16,14 +16,14 @@ export function registerConfig(program: Command): void {
   program
     .command('config')
     .description('configure a kernel tree exactly as `make <mode>` does (Linux 6.1 scripts/kconfig)')
-    .argument('<mode>', `one of: ${CONF_MODES.join(', ')}, or <name>_defconfig`)
+    .argument('<mode>', `one of: ${CONF_MODES.join(', ')}, <name>_defconfig, tinyconfig, <fragment>.config`)
     .argument('[file]', 'for defconfig: the defconfig file (default arch/$SRCARCH/configs/$KBUILD_DEFCONFIG); for savedefconfig: the output (default "defconfig")')
     .option('--srctree <dir>', 'kernel source tree', '.')
     .option('--objtree <dir>', 'object tree (O=); default: the source tree')
     .option('--arch <arch>', 'ARCH', 'arm64')
     .option('--cross-compile <prefix>', 'CROSS_COMPILE (default for arm64: aarch64-linux-gnu-)')
     .option('-s, --silent', 'do not print "configuration written to" messages (conf -s)')
-    .addHelpText('after', `\nModes:\n  ${CONF_MODES.join('\n  ')}\n  <name>_defconfig   defconfig from arch/$SRCARCH/configs/<name>_defconfig\n`)
+    .addHelpText('after', `\nModes:\n  ${CONF_MODES.join('\n  ')}\n  <name>_defconfig   defconfig from arch/$SRCARCH/configs/<name>_defconfig\n  tinyconfig         allnoconfig + kernel/configs/tiny-base.config, then tiny.config merged\n  <fragment>.config  merge kernel/configs/<fragment>.config (and the arch one) into .config, olddefconfig\n`)
     .action((mode: string, file: string | undefined, opts: { srctree: string; objtree?: string; arch: string; crossCompile?: string; silent?: boolean }) => {
       const r = runConfig({
         mode,
