@@ -53,6 +53,9 @@ test('the Image is built and System.map places the driver\'s initcall at level 4
   const mine = calls.filter((c) => c.modname === 'kbts_early');
   expect(mine).toHaveLength(1);
   expect(mine[0]).toMatchObject({ fn: 'kbts_early_init', level: '4', id: '4', section: '.initcall4.init' });
+  // The same entry in the compiled object's own section.
+  expect(first.initcalls).toEqual([expect.objectContaining({ symbol: mine[0]!.symbol, section: '.initcall4.init', id: '4' })]);
+  expect(first.initcalls[0]!.object).toBe(join(outDir, 'drivers/early/kbts_early.o'));
   // Sanity of the level reading on the kernel's own initcalls (include/linux/init.h users).
   expect(calls.find((c) => c.fn === 'param_sysfs_init' || c.fn === 'init_per_zone_wmark_min')).toBeDefined();
 });
@@ -91,4 +94,15 @@ test('the CLI: kbuildts boot --kernel Image --append "initcall_debug loglevel=8"
   const r = await execa('node', [cli, 'boot', '--quiet', '--kernel', first.image, '--append', 'initcall_debug loglevel=8'], { reject: false });
   expect(r.stdout).toMatch(/built-in driver drivers\/early \(kbts_early\): kbts_early_init at level 4 \(subsys_initcall, \.initcall4\.init\), rc=0/);
   expect(r.exitCode).toBe(0);
+}, 600_000);
+
+test('the CLI: kbuildts build --arch arm64 --kernel -j 2 --out O reports the configuration and the Image', async () => {
+  const cli = join(process.cwd(), 'dist/cli/main.js');
+  if (!existsSync(cli)) return; // `npm test` builds dist first
+  const r = await execa('node', [cli, 'build', '--arch', 'arm64', '--kernel', '-j', '2', '--out', outDir], { reject: false, all: true });
+  expect(r.exitCode).toBe(0);
+  expect(r.stdout).toMatch(/^driver +.*samples\/drivers\/kbts\/early → drivers\/early \(obj-\$\(CONFIG_KBTS_EARLY\) \+= early\/\)/m);
+  expect(r.stdout).toMatch(/KBTS_EARLY=y/);
+  expect(r.stdout).toMatch(/kernel syncconfig left it byte-identical/);
+  expect(r.stdout).toContain(`Image         ${first.image}`);
 }, 600_000);

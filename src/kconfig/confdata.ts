@@ -29,17 +29,32 @@ import {
 } from './evaluate.js';
 import { menuGetPrompt, menuIsVisible } from './menu.js';
 
-let confFilename = '';
-let confLineno = 0;
-let confWarnings = 0;
+/** confdata.c's file-scope state (conf_filename, conf_lineno, conf_warnings), per context. */
+interface ConfState {
+  filename: string;
+  lineno: number;
+  warnings: number;
+  depfilePrefix: string;
+}
+const states = new WeakMap<object, ConfState>();
+function st(): ConfState {
+  const c = ctx();
+  let s = states.get(c);
+  if (!s) {
+    s = { filename: '', lineno: 0, warnings: 0, depfilePrefix: '' };
+    states.set(c, s);
+  }
+  return s;
+}
 
 function configPrefix(): string {
   return ctx().env.CONFIG_ ?? 'CONFIG_';
 }
 
 function confWarning(msg: string): void {
-  ctx().stderr(`${confFilename}:${confLineno}:warning: ${msg}\n`);
-  confWarnings++;
+  const s = st();
+  ctx().stderr(`${s.filename}:${s.lineno}:warning: ${msg}\n`);
+  s.warnings++;
 }
 
 function confMessage(msg: string): void {
@@ -49,7 +64,7 @@ function confMessage(msg: string): void {
 
 /** conf_errors(): warnings were printed while reading and KCONFIG_WERROR is set. */
 export function confErrors(): boolean {
-  return confWarnings > 0 && ctx().env.KCONFIG_WERROR !== undefined;
+  return st().warnings > 0 && ctx().env.KCONFIG_WERROR !== undefined;
 }
 
 /** conf_get_configname(): $KCONFIG_CONFIG or ".config". */
@@ -88,10 +103,11 @@ export function zconfRead(name: string): Buffer | null {
   return b;
 }
 
-/** conf_set_changed() / conf_get_changed(). */
+/** conf_set_changed(): mark the in-memory configuration as differing from .config (or not). */
 export function confSetChanged(val: boolean): void {
   ctx().confChanged = val;
 }
+/** conf_get_changed(): whether the configuration differs from what .config holds. */
 export function confGetChanged(): boolean {
   return ctx().confChanged;
 }
@@ -211,9 +227,10 @@ export function confReadSimple(name: string | null, def: number): number {
   }
   if (!buf) return 1;
 
-  confFilename = fname;
-  confLineno = 0;
-  confWarnings = 0;
+  const state = st();
+  state.filename = fname;
+  state.lineno = 0;
+  state.warnings = 0;
   const defFlags = SYMBOL_DEF << def;
   for (const sym of c.hashOrder) {
     sym.flags |= SYMBOL_CHANGED;
@@ -226,7 +243,7 @@ export function confReadSimple(name: string | null, def: number): number {
   }
   const prefix = configPrefix();
   for (const line of getLines(buf)) {
-    confLineno++;
+    state.lineno++;
     let symName: string;
     let val: string;
     if (line[0] === '#') {
@@ -325,7 +342,7 @@ export function confRead(name: string | null): number {
       }
     }
   }
-  if (confWarnings || unsaved) confSetChanged(true);
+  if (st().warnings || unsaved) confSetChanged(true);
   return 0;
 }
 
@@ -439,6 +456,16 @@ export class ConfWriteError extends Error {
   }
 }
 
+/** Run a file operation; turn a system error into a {@link ConfWriteError} naming the file. */
+function io<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ConfWriteError) throw e;
+    throw new ConfWriteError(`${what}: ${(e as Error).message}`);
+  }
+}
+
 /**
  * conf_write_defconfig(): write the minimal configuration (savedefconfig) to `filename`:
  * only changeable symbols whose value differs from the default, choice defaults omitted.
@@ -549,6 +576,10 @@ export function confFormatConfig(): string {
  */
 export function confWrite(name: string | null): void {
   const fname = name ?? confGetConfigname();
+  io(`*** Error during writing of the configuration (${fname})`, () => confWriteInner(fname));
+}
+
+function confWriteInner(fname: string): void {
   if (!fname) throw new ConfWriteError('config name is empty');
   const path = inCwd(fname);
   if (isDir(path)) throw new ConfWriteError(`${fname}: Is a directory`);
@@ -606,10 +637,9 @@ function confWriteAutoconfCmd(autoconfName: string): void {
   recordWrite(path);
 }
 
-let depfilePrefix = '';
 
 function confTouchDep(name: string): void {
-  const p = inCwd(depfilePrefix + name);
+  const p = inCwd(st().depfilePrefix + name);
   try {
     closeSync(openSync(p, 'w', 0o644));
     recordWrite(p);
@@ -622,7 +652,7 @@ function confTouchDeps(): void {
   const c = ctx();
   const name = confGetAutoconfigName();
   const slash = name.lastIndexOf('/');
-  depfilePrefix = slash >= 0 ? name.slice(0, slash + 1) : '';
+  st().depfilePrefix = slash >= 0 ? name.slice(0, slash + 1) : '';
   confReadSimple(name, S_DEF_AUTO);
   symCalcValue(c.modulesSym);
   for (const sym of c.hashOrder) {
@@ -661,6 +691,10 @@ function writeAutoconfFile(filename: string, print: (s: Sym) => string, style: C
  * behaviour outside syncconfig).
  */
 export function confWriteAutoconf(overwrite: boolean): void {
+  io('*** Error during sync of the configuration', () => confWriteAutoconfInner(overwrite));
+}
+
+function confWriteAutoconfInner(overwrite: boolean): void {
   const c = ctx();
   const autoconfName = confGetAutoconfigName();
   if (!overwrite && existsSync(inCwd(autoconfName))) return;

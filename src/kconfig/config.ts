@@ -116,7 +116,13 @@ export function kconfigVersionOf(kernelVersion: string): KconfigVersion {
 export function runConfig(opts: RunConfigOptions): RunConfigResult {
   const srctree = resolve(opts.srctree);
   const objtree = resolve(opts.objtree ?? srctree);
-  const kernelVersion = opts.kernelVersion ?? kernelVersionOf(readFileSync(join(srctree, 'Makefile'), 'utf8'));
+  let kernelVersion = opts.kernelVersion;
+  if (kernelVersion === undefined) {
+    if (!existsSync(join(srctree, 'Kconfig')) || !existsSync(join(srctree, 'Makefile'))) {
+      throw Object.assign(new Error(`${srctree} is not a kernel source tree (no Kconfig or Makefile): give --srctree`), { userError: true });
+    }
+    kernelVersion = kernelVersionOf(readFileSync(join(srctree, 'Makefile'), 'utf8'));
+  }
   const version = kconfigVersionOf(kernelVersion);
   if (version !== '6.1') {
     // The 6.12 choice/expr/confdata rework (priority-ordered choice members, immutable

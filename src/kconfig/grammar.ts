@@ -230,6 +230,7 @@ export function parseLine(tokens: readonly string[]): Stmt | null {
     return exact;
   }
   const stmt = parseShape(tokens);
+  if (exactCache.size >= 500_000) exactCache.clear(); // bound the memory of long-lived processes
   exactCache.set(key, stmt);
   return stmt;
 }

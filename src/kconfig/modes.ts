@@ -446,6 +446,7 @@ export function runConfMode(opts: ConfModeOptions): void {
   const c = ctx();
   const mode = opts.mode;
   const sync = mode === 'syncconfig';
+  rng = null;
   if (opts.silent || sync) c.message = null;
   else if (!c.message) c.message = (s) => c.stdout(s);
   if (mode === 'randconfig') setRandconfigSeed();

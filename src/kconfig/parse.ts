@@ -43,7 +43,8 @@
  *
  * Known deviations (C's behaviour cannot be represented or is undefined): the last statement
  * of a top file without a final newline gets the top file's name where C has no file (NULL);
- * a `:=` that reads the variable it defines gives "" where C reads uninitialised memory.
+ * a `:=` that reads the variable it (re)defines sees "" (new) or the old value where C reads
+ * uninitialised or freed memory; see also lexer.ts for `$(empty) help`-style lines.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix } from 'node:path';

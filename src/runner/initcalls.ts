@@ -17,7 +17,28 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { KERNEL_RECORD, type KernelBuildRecord } from './kernel-build.js';
+import { readElf } from './elf.js';
+
+/** What OUT/kbuildts-kernel.json records, for `kbuildts boot` (see src/runner/initcalls.ts). */
+export interface KernelBuildRecord {
+  /** The driver directory given (absolute). */
+  driver: string;
+  /** Its place in the kernel tree, e.g. `drivers/early`. */
+  relDir: string;
+  /** The wiring symbol, e.g. KBTS_EARLY. */
+  symbol: string;
+  /** Symbols set =y for it. */
+  enabled: string[];
+  /** Its objects' KBUILD_MODNAMEs, e.g. ["kbts_early"]. */
+  objects: string[];
+  /** The private tree and the source it came from. */
+  srcDir: string;
+  source: string;
+  kernelVersion: string;
+}
+
+/** The name of the build record in OUT. */
+export const KERNEL_RECORD = 'kbuildts-kernel.json';
 
 /** The initcall levels in order, with the macro that selects each (include/linux/init.h). */
 export const INITCALL_LEVELS: { id: string; name: string }[] = [
@@ -257,4 +278,31 @@ export function formatVerdicts(record: KernelBuildRecord, verdicts: readonly Ini
     for (const l of v.output) out.push(`    ${l}`);
   }
   return `${out.join('\n')}\n`;
+}
+
+/** An initcall entry found in a compiled built-in object. */
+export interface ObjectInitcall {
+  /** The object file (absolute). */
+  object: string;
+  /** The initcall symbol, e.g. `__initcall__kmod_kbts_early__232_25_kbts_early_init4`. */
+  symbol: string;
+  /** Its section, e.g. `.initcall4.init`. */
+  section: string;
+  /** The section's id: `early`, `0`..`7`, `rootfs`, or with `s` for *_sync (`4s`). */
+  id: string;
+}
+
+/**
+ * The initcall entries of a compiled object: symbols `__initcall__kmod_...` defined in a
+ * `.initcall<id>.init` section (what ____define_initcall emits when built in; a module has none).
+ * @throws ElfError when the file is missing or not a relocatable ELF object.
+ */
+export async function objectInitcalls(object: string): Promise<ObjectInitcall[]> {
+  const elf = await readElf(object);
+  const out: ObjectInitcall[] = [];
+  for (const s of elf.symbols) {
+    const m = /^\.initcall(early|rootfs|\d)(s?)\.init$/.exec(s.section);
+    if (m && s.name.startsWith('__initcall__kmod_')) out.push({ object, symbol: s.name, section: s.section, id: `${m[1]}${m[2]}` });
+  }
+  return out;
 }

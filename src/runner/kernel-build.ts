@@ -28,6 +28,9 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { cacheDir } from './cache.js';
 import { prepareKernelTree, type KernelTree, type PrepareKernelTreeOptions } from './kernel-tree.js';
 import { findToolchain, runMake, type MakeResult } from './toolchain.js';
+import { KERNEL_RECORD, objectInitcalls, type KernelBuildRecord, type ObjectInitcall } from './initcalls.js';
+
+export { KERNEL_RECORD, type KernelBuildRecord } from './initcalls.js';
 
 /**
  * The symbols a tiny arm64 kernel needs on top of tinyconfig to boot kbuildts's busybox
@@ -126,6 +129,8 @@ export interface KernelBuildResult {
   diagnostics: KernelDiagnostic[];
   /** True when the kernel's own syncconfig left OUT/.config byte-identical to kbuildts's. */
   syncconfigAgrees: boolean;
+  /** The initcall entries of the driver's compiled objects (e.g. one in `.initcall4.init` for subsys_initcall). */
+  initcalls: ObjectInitcall[];
   /** Milliseconds per stage. */
   timings: { prepareMs: number; configureMs: number; buildMs: number };
   /** Size of the Image in bytes. */
@@ -144,27 +149,6 @@ export class KernelBuildError extends Error {
     this.name = 'KernelBuildError';
   }
 }
-
-/** What OUT/kbuildts-kernel.json records, for `kbuildts boot` (see src/runner/initcalls.ts). */
-export interface KernelBuildRecord {
-  /** The driver directory given (absolute). */
-  driver: string;
-  /** Its place in the kernel tree, e.g. `drivers/early`. */
-  relDir: string;
-  /** The wiring symbol, e.g. KBTS_EARLY. */
-  symbol: string;
-  /** Symbols set =y for it. */
-  enabled: string[];
-  /** Its objects' KBUILD_MODNAMEs, e.g. ["kbts_early"]. */
-  objects: string[];
-  /** The private tree and the source it came from. */
-  srcDir: string;
-  source: string;
-  kernelVersion: string;
-}
-
-/** The name of the build record in OUT. */
-export const KERNEL_RECORD = 'kbuildts-kernel.json';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -270,8 +254,8 @@ const STEP = /^ {2}([A-Z][A-Z0-9_]*(?: \[M\])?)\s+(\S.*)$/;
 const DIAG = /^(.+?):(\d+):(\d+): (error|warning|fatal error|note): (.*)$/;
 
 /**
- * Steps expected: the previous build's count (OUT/.kbuildts-steps), else 700 (about what a
- * tinyconfig arm64 Image takes from scratch).
+ * Steps expected: the previous build's count (OUT/.kbuildts-steps), else 970 (what a
+ * tinyconfig arm64 Image with one driver took from scratch: 971).
  */
 function expectedSteps(outDir: string): number {
   try {
@@ -280,7 +264,7 @@ function expectedSteps(outDir: string): number {
   } catch {
     /* first build */
   }
-  return 700;
+  return 970;
 }
 
 /**
@@ -388,12 +372,21 @@ export async function buildKernel(opts: KernelBuildOptions = {}): Promise<Kernel
   const systemMap = join(outDir, 'System.map');
   const configFile = join(outDir, '.config');
   const syncconfigAgrees = readFileSync(configFile, 'utf8') === cfg.text;
+  // The driver's compiled objects and their initcall sections (OUT/<relDir>/**/<object>.o).
+  const initcalls: ObjectInitcall[] = [];
+  const objDir = join(outDir, driver.relDir);
+  if (existsSync(objDir)) {
+    const objs = (readdirSync(objDir, { recursive: true, encoding: 'utf8' }) as string[])
+      .filter((f) => f.endsWith('.o') && driver.objects.includes(f.split('/').pop()!.slice(0, -2).replace(/-/g, '_')))
+      .sort();
+    for (const f of objs) initcalls.push(...(await objectInitcalls(join(objDir, f))));
+  }
   emit({ type: 'phase', phase: 'done', message: `built ${image}` });
   return {
     tree, outDir, image, systemMap, configFile, configured: cfg.configured, configChanged: cfg.changed, engineFingerprint, fragment, symbols,
     configWarnings: cfg.warnings, command: result.command, steps, stepsByVerb,
     diagnostics: diagnostics.filter((d) => d.severity !== 'error' && d.severity !== 'fatal error'),
-    syncconfigAgrees, timings: { prepareMs, configureMs, buildMs },
+    syncconfigAgrees, initcalls, timings: { prepareMs, configureMs, buildMs },
     imageBytes: existsSync(image) ? statSync(image).size : 0,
   };
 }

@@ -90,6 +90,7 @@ export async function runBuildKernel(opts: BuildKernelCliOptions): Promise<void>
       `              ${Object.entries(r.symbols).map(([k, v]) => `${k}=${v}`).join(' ')}`,
       `              kernel syncconfig ${r.syncconfigAgrees ? 'left it byte-identical' : 'REWROTE it (kbuildts and scripts/kconfig disagree)'}`,
       `build         ${r.steps} step(s) in ${secs(r.timings.buildMs)} (${Object.entries(r.stepsByVerb).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, v]) => `${v} ${k}`).join(', ') || 'nothing to do'})`,
+      ...r.initcalls.map((c) => `initcall      ${shortPath(c.object)}: ${c.symbol} in ${c.section}`),
       `Image         ${r.image} (${(r.imageBytes / 1048576).toFixed(1)} MiB)`,
       `boot it:      kbuildts boot --kernel ${shortPath(r.image)} --append "initcall_debug loglevel=8"`,
     ];
