@@ -1,69 +1,227 @@
 #!/usr/bin/env node
 /**
- * Benchmark: `kbuildts config <mode>` beside the kernel's own scripts/kconfig/conf, on the real
- * Linux tree from the set-up cache, in one run and one environment (same cross compiler, so the
- * `$(shell)` probes agree). Each tool runs in a fresh object directory, as `make <mode>` would.
- * Prints the median wall time of N runs, the peak RSS (GNU time), and the ratio kbuildts / C.
+ * Benchmark: `kbuildts config <mode>` beside the kernel's own scripts/kconfig/conf and Kconfiglib
+ * (Debian python3-kconfiglib), on the real Linux tree from the set-up cache, side by side in one
+ * run and one environment (same cross compiler, so the `$(shell)` probes agree). Every run is in
+ * a fresh object directory, as `make <mode>` would be, and the runs of the tools alternate, so
+ * that a change of machine load hits them alike. Prints the median wall time of N runs and the
+ * peak RSS (GNU time), the ratios, and whether the issue #3 targets are met:
+ *   - probes replayed: kbuildts within 2x the C tool;
+ *   - probes really run (kbuildts warm: its parse cache filled, no probe answers cached): kbuildts
+ *     under half the C tool (which runs its probes one after another).
  *
- * Usage: node bench/config-vs-c.mjs [--series 6.1] [--arch arm64] [--modes alldefconfig,allnoconfig] [--runs 3]
- * Needs `npm run build` and `npm run setup`.
+ * How each tool runs with "real" probes and with probes "replayed":
+ *   C conf      real: conf -s --<mode> Kconfig.
+ *               replayed: the same conf.o, confdata.o, ... objects relinked here with
+ *               `-Wl,--wrap=popen,--wrap=pclose` and a 40-line popen() that answers the commands it
+ *               knows from a recorded table (no process at all), other commands through the real
+ *               popen(). No LD_PRELOAD, no shims on PATH: do_shell() itself gets the table.
+ *   kbuildts    real: KBUILDTS_PROBE_CACHE=0 (every probe runs, concurrently, src/kconfig/probes.ts);
+ *               the parse cache is warm (a first run fills it; not timed).
+ *               replayed: the probe cache on and filled (its normal second run).
+ *   Kconfiglib  real: the package's <mode>.py script. Kconfiglib 14.1 cannot parse Linux 6.1 as it
+ *               is (the `modules` keyword of kernel/module/Kconfig), so it runs on a copy of the
+ *               tree made of symlinks in which the Kconfig files with a `modules` line get
+ *               `option modules` instead. replayed: the same script, with kconfiglib._shell_fn
+ *               replaced by a lookup in the recorded table.
+ * The table is what kbuildts's probe cache recorded (the same commands, run in this environment).
+ * The .config of each tool's first run is compared with the C tool's (byte-identical or not).
+ *
+ * Usage: node bench/config-vs-c.mjs [--series 6.1] [--arch arm64] [--modes alldefconfig,allyesconfig]
+ *          [--runs 3] [--no-kconfiglib]
+ * Modes: the conf modes; `defconfig` passes the architecture's defconfig file to every tool.
+ * Needs `npm run build` and `npm run setup` (python3-kconfiglib is in setup's package list).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { loadManifest } = await import(join(root, 'dist/runner/cache.js'));
-const { kconfigEnvironment, defaultCrossCompile } = await import(join(root, 'dist/kconfig/environment.js'));
+const { kconfigEnvironment, defaultCrossCompile, kbuildDefconfigName, srcArchOf } = await import(join(root, 'dist/kconfig/environment.js'));
 
 const { values } = parseArgs({
   options: {
     series: { type: 'string', default: '6.1' },
     arch: { type: 'string', default: 'arm64' },
-    modes: { type: 'string', default: 'alldefconfig,allnoconfig' },
+    modes: { type: 'string', default: 'alldefconfig,allyesconfig' },
     runs: { type: 'string', default: '3' },
+    'no-kconfiglib': { type: 'boolean', default: false },
   },
 });
 const src = loadManifest().linuxSource[values.series];
 if (!src) throw new Error(`linux-source-${values.series} is not in the cache: run npm run setup`);
-const crossCompile = defaultCrossCompile(values.arch);
-const env = kconfigEnvironment({ srctree: src.srcDir, arch: values.arch, crossCompile, kernelVersion: src.kernelVersion });
+const arch = values.arch;
+const crossCompile = defaultCrossCompile(arch);
 const runs = Number(values.runs);
+const work = mkdtempSync(join(tmpdir(), 'kbuildts-bench-cfg-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+// A private kbuildts cache: its parse and probe caches start empty and hold only this run's entries.
+const kcache = join(work, 'cache');
+const env = { ...kconfigEnvironment({ srctree: src.srcDir, arch, crossCompile, kernelVersion: src.kernelVersion }), KBUILDTS_CACHE: kcache };
+const cli = join(root, 'dist/cli/main.js');
+const defconfigRel = `arch/${srcArchOf(arch)}/configs/${kbuildDefconfigName(src.srcDir, arch)}`;
 
 /**
- * Run the command `argvFor(objtree)` `runs` times, each in a fresh object directory.
- * @returns {{median: number, rssMiB: number}} median wall seconds and the largest peak RSS in MiB
+ * Run argv once in a fresh object directory under GNU time.
+ * @returns {{wall: number, rssKiB: number, config: Buffer | null, status: number}}
  */
-function measure(argvFor) {
-  const samples = [];
-  let rssKiB = 0;
-  for (let i = 0; i < runs; i++) {
-    const cwd = mkdtempSync(join(tmpdir(), 'kbuildts-bench-'));
-    const t0 = process.hrtime.bigint();
-    let report = '';
-    try {
-      // GNU time writes its line to stderr: swap it onto stdout, drop the tool's own stdout.
-      report = execFileSync('/bin/sh', ['-c', '"$@" 2>&1 >/dev/null', 'sh', '/usr/bin/time', '-f', 'KBUILDTS_RSS %M', ...argvFor(cwd)], { cwd, env, encoding: 'utf8' });
-    } finally {
-      samples.push(Number(process.hrtime.bigint() - t0) / 1e9);
-      rmSync(cwd, { recursive: true, force: true });
-    }
-    const m = /KBUILDTS_RSS (\d+)/.exec(report);
-    if (m) rssKiB = Math.max(rssKiB, Number(m[1]));
-  }
-  samples.sort((a, b) => a - b);
-  return { median: samples[Math.floor(samples.length / 2)], rssMiB: rssKiB / 1024 };
+function runOnce(argv, extraEnv = {}) {
+  const cwd = mkdtempSync(join(work, 'obj-'));
+  const t0 = process.hrtime.bigint();
+  // GNU time appends its line to the file given with -o; the tool's own output is dropped.
+  const timeFile = join(work, 'time.txt');
+  const r = spawnSync('/usr/bin/time', ['-o', timeFile, '-f', '%M', ...argv], { cwd, env: { ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 28 });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const rssKiB = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
+  const cfg = join(cwd, '.config');
+  const config = existsSync(cfg) ? readFileSync(cfg) : null;
+  rmSync(cwd, { recursive: true, force: true });
+  if (r.status !== 0) process.stderr.write(`warning: ${argv.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(-500)}\n`);
+  return { wall, rssKiB, config, status: r.status };
 }
 
-const cli = join(root, 'dist/cli/main.js');
-console.log(`kbuildts config vs scripts/kconfig/conf: Linux ${src.kernelVersion}, ARCH=${values.arch}, ${runs} runs each (median wall time, peak RSS)`);
+// ---- kbuildts: warm-up run (fills the parse cache and records the probe answers) ----
+const kArgv = (mode) => [process.execPath, cli, 'config', mode, ...(mode === 'defconfig' ? [defconfigRel] : []), '-s', '--srctree', src.srcDir, '--arch', arch, '--cross-compile', crossCompile];
+// --objtree: the cwd (runOnce makes a fresh one); conf runs in the object tree as well.
+const kbuildts = (mode, extraEnv) => runOnce([...kArgv(mode), '--objtree', '.'], extraEnv);
+kbuildts('alldefconfig', {});
+const table = new Map();
+for (const f of readdirSync(join(kcache, 'probes')).filter((n) => n.endsWith('.json'))) {
+  for (const [cmd, a] of Object.entries(JSON.parse(readFileSync(join(kcache, 'probes', f), 'latin1')).answers)) table.set(cmd, a.out);
+}
+
+// ---- C conf relinked with a replaying popen() ----
+const confDir = dirname(src.conf);
+const replayC = join(work, 'replay-popen.c');
+writeFileSync(replayC, `/* popen() that answers recorded commands (KCONF_REPLAY: cmd NUL answer NUL ...). */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+FILE *__real_popen(const char *cmd, const char *mode);
+int __real_pclose(FILE *f);
+static char *tab; static long tlen; static int loaded;
+static FILE *mine[64]; static int nmine;
+static void load(void) {
+  loaded = 1;
+  const char *f = getenv("KCONF_REPLAY");
+  FILE *fp = f ? fopen(f, "rb") : NULL;
+  if (!fp) return;
+  fseek(fp, 0, SEEK_END); tlen = ftell(fp); fseek(fp, 0, SEEK_SET);
+  tab = malloc(tlen + 1);
+  if (fread(tab, 1, tlen, fp) != (size_t)tlen) tlen = 0;
+  fclose(fp);
+}
+FILE *__wrap_popen(const char *cmd, const char *mode) {
+  if (!loaded) load();
+  for (char *p = tab; p && p < tab + tlen;) {
+    char *ans = p + strlen(p) + 1;
+    if (!strcmp(p, cmd)) {
+      FILE *m = *ans ? fmemopen(ans, strlen(ans), "r") : fopen("/dev/null", "r");
+      if (m && nmine < 64) mine[nmine++] = m;
+      return m;
+    }
+    p = ans + strlen(ans) + 1;
+  }
+  return __real_popen(cmd, mode);
+}
+int __wrap_pclose(FILE *f) {
+  for (int i = 0; i < nmine; i++) if (mine[i] == f) { mine[i] = NULL; return fclose(f) ? -1 : 0; }
+  return __real_pclose(f);
+}
+`);
+const confReplay = join(work, 'conf-replay');
+const objs = ['conf.o', 'confdata.o', 'expr.o', 'lexer.lex.o', 'menu.o', 'parser.tab.o', 'preprocess.o', 'symbol.o', 'util.o'].map((o) => join(confDir, o));
+execFileSync('gcc', ['-O2', '-o', confReplay, replayC, ...objs, '-Wl,--wrap=popen,--wrap=pclose']);
+const tableFile = join(work, 'probes.tab');
+writeFileSync(tableFile, Buffer.concat([...table].map(([c, o]) => Buffer.from(`${c}\0${o}\0`, 'latin1'))));
+const cArgs = (mode) => ['-s', mode === 'defconfig' ? `--defconfig=${defconfigRel}` : `--${mode}`, 'Kconfig'];
+
+// ---- Kconfiglib on a symlink copy of the tree with `modules` -> `option modules` ----
+const klib = values['no-kconfiglib'] ? null : (() => {
+  const py = '/usr/bin/python3';
+  const pkg = '/usr/lib/python3/dist-packages';
+  if (spawnSync(py, ['-c', 'import kconfiglib'], { stdio: 'ignore' }).status !== 0) {
+    console.log('Kconfiglib: python3-kconfiglib is not installed (npm run setup): left out');
+    return null;
+  }
+  const tree = join(work, 'klib-src');
+  const found = spawnSync('grep', ['-rlE', '--include=Kconfig*', '^[[:space:]]*modules[[:space:]]*$', src.srcDir], { encoding: 'utf8' }).stdout
+    .split('\n').filter((f) => f && !f.includes('/scripts/kconfig/tests/'));
+  const changed = new Map(found.map((f) => [relative(src.srcDir, f), readFileSync(f, 'latin1').replace(/^(\s*)modules\s*$/gm, '$1option modules')]));
+  /** A directory of symlinks to `from`, with real subdirectories on the way to changed files. */
+  const overlay = (from, to, rel) => {
+    mkdirSync(to, { recursive: true });
+    for (const name of readdirSync(from)) {
+      const r = rel ? `${rel}/${name}` : name;
+      if (changed.has(r)) writeFileSync(join(to, name), changed.get(r), 'latin1');
+      else if ([...changed.keys()].some((c) => c.startsWith(`${r}/`)) && lstatSync(join(from, name)).isDirectory()) overlay(join(from, name), join(to, name), r);
+      else symlinkSync(join(from, name), join(to, name));
+    }
+  };
+  overlay(src.srcDir, tree, '');
+  // The recorded answers, with the commands as Kconfiglib builds them ($(srctree) is the copy).
+  const ktab = Object.fromEntries([...table].map(([c, o]) => [c.split(src.srcDir).join(tree), o]));
+  const ktabFile = join(work, 'probes-kconfiglib.json');
+  writeFileSync(ktabFile, JSON.stringify(ktab));
+  const script = (mode) => join(pkg, `${mode}.py`);
+  const args = (mode) => (mode === 'defconfig' ? ['--kconfig', 'Kconfig', join(tree, defconfigRel)] : ['Kconfig']);
+  const replay = `import json, runpy, sys, kconfiglib
+tab = json.load(open(${JSON.stringify(ktabFile)}, encoding='latin-1'))
+real = kconfiglib._shell_fn
+def shell(kconf, name, command):
+    if command in tab:
+        return "\\n".join(tab[command].splitlines()).rstrip("\\n").replace("\\n", " ")
+    return real(kconf, name, command)
+kconfiglib._shell_fn = shell
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name='__main__')
+`;
+  return {
+    note: `Kconfiglib ${spawnSync(py, ['-c', 'import kconfiglib; print(".".join(map(str, kconfiglib.VERSION)))'], { encoding: 'utf8' }).stdout.trim()} runs on a symlink copy of the tree where ${[...changed.keys()].join(', ')} say${changed.size === 1 ? 's' : ''} \`option modules\` instead of \`modules\` (it cannot parse 6.1 otherwise)`,
+    has: (mode) => existsSync(script(mode)),
+    real: (mode) => runOnce([py, script(mode), ...args(mode)], { srctree: tree }),
+    replayed: (mode) => runOnce([py, '-c', replay, script(mode), ...args(mode)], { srctree: tree }),
+  };
+})();
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+console.log(`kbuildts config vs scripts/kconfig/conf vs Kconfiglib: Linux ${src.kernelVersion}, ARCH=${arch}, ${runs} runs each, alternating (median wall time, peak RSS)`);
+console.log(`probe table: ${table.size} commands recorded; C replayed = conf relinked with a table-driven popen() (-Wl,--wrap=popen)`);
+if (klib) console.log(klib.note);
+const targets = [];
 for (const mode of values.modes.split(',')) {
-  const c = measure(() => [src.conf, '-s', `--${mode}`, 'Kconfig']);
-  const k = measure((cwd) => [process.execPath, cli, 'config', mode, '--srctree', src.srcDir, '--objtree', cwd, '--arch', values.arch, '--cross-compile', crossCompile]);
-  console.log(
-    `${mode.padEnd(14)} C conf ${c.median.toFixed(3)} s (${c.rssMiB.toFixed(1)} MiB)   kbuildts ${k.median.toFixed(3)} s (${k.rssMiB.toFixed(1)} MiB)   ratio ${(k.median / c.median).toFixed(2)}x`,
-  );
+  const scen = [
+    ['C conf', 'real', () => runOnce([src.conf, ...cArgs(mode)])],
+    ['C conf', 'replayed', () => runOnce([confReplay, ...cArgs(mode)], { KCONF_REPLAY: tableFile })],
+    ['kbuildts', 'real', () => kbuildts(mode, { KBUILDTS_PROBE_CACHE: '0' })],
+    ['kbuildts', 'replayed', () => kbuildts(mode, {})],
+    ...(klib && klib.has(mode) ? [['Kconfiglib', 'real', () => klib.real(mode)], ['Kconfiglib', 'replayed', () => klib.replayed(mode)]] : []),
+  ];
+  const res = scen.map(() => ({ walls: [], rss: 0, config: null }));
+  for (let i = 0; i < runs; i++) {
+    scen.forEach(([, , fn], j) => {
+      const r = fn();
+      res[j].walls.push(r.wall);
+      res[j].rss = Math.max(res[j].rss, r.rssKiB);
+      if (i === 0) res[j].config = r.config;
+    });
+  }
+  const cOf = (probes) => median(res[scen.findIndex(([t, p]) => t === 'C conf' && p === probes)].walls);
+  console.log(`\n${mode}`);
+  scen.forEach(([tool, probes], j) => {
+    const m = median(res[j].walls);
+    const same = res[j].config && res[0].config ? (Buffer.compare(res[j].config, res[0].config) === 0 ? 'same .config as C' : '.config DIFFERS from C') : 'no .config';
+    console.log(`  ${tool.padEnd(11)} ${probes.padEnd(9)} ${m.toFixed(3).padStart(7)} s  ${(res[j].rss / 1024).toFixed(1).padStart(6)} MiB   ${(m / cOf(probes)).toFixed(2).padStart(5)}x C ${probes.padEnd(9)} ${same}`);
+  });
+  const kOf = (probes) => median(res[scen.findIndex(([t, p]) => t === 'kbuildts' && p === probes)].walls);
+  targets.push([mode, kOf('replayed') / cOf('replayed'), kOf('real') / cOf('real')]);
+}
+console.log('\nissue #3 targets (full tree):');
+for (const [mode, rep, real] of targets) {
+  console.log(`  ${mode.padEnd(14)} probes replayed: kbuildts/C = ${rep.toFixed(2)}x (target <= 2x): ${rep <= 2 ? 'MET' : 'NOT MET'}   real run, warm: kbuildts/C = ${real.toFixed(2)}x (target < 0.5x): ${real < 0.5 ? 'MET' : 'NOT MET'}`);
 }

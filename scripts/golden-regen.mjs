@@ -9,10 +9,11 @@
  * A case directory holds:
  * - `Kconfig`: a standalone tree (srctree = the case directory);
  * - `case.json`: `{ "description": "...", "series": ["6.1", "6.12"], "modes": ["olddefconfig", ...],
- *   "seriesModes": { "6.12": [...] }, "allconfig": "allconfig", "env": { ... } }` — `modes` for
+ *   "seriesModes": { "6.12": [...] }, "allconfig": "allconfig", "env": { ... }, "stdin": "..." }` — `modes` for
  *   every series unless `seriesModes` names that series; `allconfig` is a file of the case given
  *   to the all*config modes as KCONFIG_ALLCONFIG (a relative name: conf finds it under $srctree);
- *   `env` adds variables to conf's environment;
+ *   `env` adds variables to conf's environment; `stdin` is the text given on conf's standard input
+ *   (answers for oldconfig; default empty);
  * - `input.config`: the .config given to olddefconfig, savedefconfig, listnewconfig,
  *   helpnewconfig, oldconfig and syncconfig; `defconfig` mode reads it as --defconfig=input.config.
  *
@@ -157,7 +158,7 @@ export function generateCase(caseDir, outRoot = join(caseDir, 'expected')) {
       const work = mkdtempSync(join(tmpdir(), 'kgolden-c-'));
       try {
         prepareObjtree(caseDir, mode, work);
-        const r = spawnSync(conf, confArgs(mode), { cwd: work, env: goldenEnv(caseDir, c, mode), encoding: 'latin1', input: '' });
+        const r = spawnSync(conf, confArgs(mode), { cwd: work, env: goldenEnv(caseDir, c, mode), encoding: 'latin1', input: c.stdin ?? '' });
         if (r.error) throw r.error;
         collectOutputs(work, join(outRoot, series, mode), { stdout: r.stdout, stderr: r.stderr, status: r.status });
         done.push(`${series}/${mode}`);

@@ -8,7 +8,7 @@
 #
 # What it provides (cache = $KBUILDTS_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/kbuildts):
 #   - host Debian packages: flex bison bc make gcc libc6-dev gcc-aarch64-linux-gnu qemu-system-arm
-#     linux-source-6.1 linux-source-6.12 linux-kbuild-6.1 libelf-dev libssl-dev cpio xz-utils
+#     linux-source-6.1 linux-source-6.12 linux-kbuild-6.1 libelf-dev libssl-dev cpio xz-utils tmux (tests drive the TUI in it)
 #   - the arm64 target of the newest Debian 6.1 ABI N whose linux-headers-6.1.0-N-arm64,
 #     linux-headers-6.1.0-N-common, linux-image-6.1.0-N-arm64-unsigned and linux-kbuild-6.1 share
 #     one version (linux-kbuild-6.1 is installed at that version: the headers' scripts/ and tools/
@@ -43,7 +43,7 @@ APT_LOCK=(-o DPkg::Lock::Timeout=600)
 CROSS=aarch64-linux-gnu-
 SERIES=(6.1 6.12)
 HOST_PKGS=(flex bison bc make gcc libc6-dev gcc-aarch64-linux-gnu qemu-system-arm distcc
-  linux-source-6.1 linux-source-6.12 linux-kbuild-6.1 libelf-dev libssl-dev cpio xz-utils)
+  linux-source-6.1 linux-source-6.12 linux-kbuild-6.1 libelf-dev libssl-dev cpio xz-utils tmux)
 T0=$(date +%s.%N)
 PROBLEMS=0
 

@@ -40,7 +40,7 @@ const DUMP_LINE = /^(M\d+ |S |  P |root |modules=)/;
  */
 export function cDump(exe: string, env: Record<string, string>, scratch: string): { dump: string[]; stderr: string; stdout: string[]; status: number | null } {
   const obj = mkdtempSync(join(scratch, 'obj-'));
-  const r = spawnSync(exe, ['Kconfig'], { cwd: obj, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(exe, ['Kconfig'], { cwd: obj, env, encoding: 'latin1', maxBuffer: 256 * 1024 * 1024 });
   const lines = r.stdout.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   return { dump: lines.filter((l) => DUMP_LINE.test(l)), stdout: lines.filter((l) => !DUMP_LINE.test(l)), stderr: r.stderr, status: r.status };
@@ -71,7 +71,7 @@ export function dumpExpr(e: Expr | null): string {
 /** FNV-1a over the UTF-8 bytes, as the dump tool hashes help texts. */
 function fnv(s: string): string {
   let h = 2166136261;
-  for (const b of Buffer.from(s, 'utf8')) h = Math.imul((h ^ b) >>> 0, 0x01000193) >>> 0;
+  for (const b of Buffer.from(s, 'latin1')) h = Math.imul((h ^ b) >>> 0, 0x01000193) >>> 0;
   return h.toString(16).padStart(8, '0');
 }
 

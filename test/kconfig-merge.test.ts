@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { loadManifest } from '../src/runner/cache.js';
-import { fragmentSymbols, mergeConfig, runTinyconfig } from '../src/kconfig/merge.js';
+import { fragmentSymbols, mergeConfig } from '../src/kconfig/merge.js';
+import { runConfig } from '../src/kconfig/config.js';
 import { prepareKernelTree } from '../src/runner/kernel-tree.js';
 
 const pristine = loadManifest().linuxSource['6.1']!.srcDir;
@@ -76,13 +77,13 @@ test('strict mode rejects a redefinition', () => {
   expect(() => mergeConfig('CONFIG_A=y\n', [{ name: 'f', text: 'CONFIG_A=n\n' }], { strict: true })).toThrow(/strict mode/);
 });
 
-test('runTinyconfig writes the .config that `make tinyconfig` writes (arm64, Linux 6.1)', async () => {
+test('runConfig tinyconfig writes the .config that `make tinyconfig` writes (arm64, Linux 6.1)', async () => {
   const tree = await prepareKernelTree({});
   const cOut = mkdtempSync(join(work, 'make-tinyconfig-'));
   const tsOut = mkdtempSync(join(work, 'kbuildts-tinyconfig-'));
   await execa('make', ['-C', tree.srcDir, `O=${cOut}`, 'ARCH=arm64', 'CROSS_COMPILE=aarch64-linux-gnu-', 'tinyconfig'], { env: { LC_ALL: 'C', LANG: 'C' } });
-  const r = runTinyconfig({ srctree: tree.srcDir, objtree: tsOut, arch: 'arm64', crossCompile: 'aarch64-linux-gnu-', silent: true });
-  expect(r.merge.messages).toContain(`Merging ${join(tree.srcDir, 'kernel/configs/tiny.config')}`);
+  const r = runConfig({ mode: 'tinyconfig', srctree: tree.srcDir, objtree: tsOut, arch: 'arm64', crossCompile: 'aarch64-linux-gnu-', silent: true });
+  expect(r.stdout).toContain(`Merging ${join(tree.srcDir, 'kernel/configs/tiny.config')}`);
   const expected = readFileSync(join(cOut, '.config'), 'utf8');
   expect(readFileSync(join(tsOut, '.config'), 'utf8')).toBe(expected);
   expect(expected).toMatch(/^CONFIG_SLOB=y$/m);

@@ -10,6 +10,7 @@ import { registerBuild } from './commands/build.js';
 import { registerBoot } from './commands/boot.js';
 import { registerNew } from './commands/new.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerMenuconfig } from './commands/menuconfig.js';
 import { reportError } from './errors.js';
 
 const program = new Command();
@@ -24,6 +25,7 @@ registerBuild(program);
 registerBoot(program);
 registerNew(program);
 registerInspect(program);
+registerMenuconfig(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.exitCode = reportError(err);

@@ -184,7 +184,7 @@ export function symbolHashSize(version: string): number {
  */
 export function strhash(name: string): number {
   let h = 2166136261;
-  for (const b of Buffer.from(name, 'utf8')) {
+  for (const b of Buffer.from(name, 'latin1')) {
     const c = b >= 0x80 ? b - 256 : b;
     h = Math.imul((h ^ c) >>> 0, 0x01000193) >>> 0;
   }

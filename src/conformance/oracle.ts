@@ -20,7 +20,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { cacheDir, loadManifest, SetupMissingError } from '../runner/cache.js';
-import { defaultCrossCompile, kconfigEnvironment, kernelVersionOf, srcArchOf } from '../kconfig/environment.js';
+import { defaultCrossCompile, kbuildDefconfigName, kernelVersionOf, makeEnvironment, srcArchOf } from '../kconfig/environment.js';
 
 /* ------------------------------------------------------------------------------------------ */
 /* Trees and environment                                                                       */
@@ -80,28 +80,6 @@ export function availableSeries(): string[] {
   return [...found].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
-/**
- * KBUILD_DEFCONFIG for an ARCH: what arch/$(SRCARCH)/Makefile assigns (x86: `$(ARCH)_defconfig`,
- * or x86_64_defconfig for ARCH=x86 on this x86_64 host), else scripts/kconfig/Makefile's
- * default "defconfig". Fragment-merging defaults (mips, powerpc 6.12) are not modelled.
- */
-export function kbuildDefconfig(srcDir: string, arch: string): string {
-  const srcArch = srcArchOf(arch);
-  if (srcArch === 'x86') return arch === 'x86' ? 'x86_64_defconfig' : `${arch}_defconfig`;
-  const mk = join(srcDir, 'arch', srcArch, 'Makefile');
-  if (existsSync(mk)) {
-    const m = /^\s*KBUILD_DEFCONFIG\s*:?=\s*(.+?)\s*$/m.exec(readFileSync(mk, 'utf8'));
-    if (m) {
-      const v = m[1].replace(/\$\(ARCH\)/g, arch);
-      if (!v.includes('$(')) return v;
-      // powerpc: $(if $(filter ppc%,$(uname)),$(uname),ppc64)_defconfig -> the else branch.
-      const alt = /,(\w+)\)(\w*)$/.exec(v);
-      if (alt) return alt[1] + alt[2];
-    }
-  }
-  return 'defconfig';
-}
-
 /** Options for {@link oracleEnvironment}. */
 export interface OracleEnvOptions {
   /** Series key ("6.1", "6.12"); selects the tree unless `srcDir` is given. */
@@ -119,13 +97,8 @@ export interface OracleEnvOptions {
 }
 
 /**
- * The full environment `make ARCH=<arch> CROSS_COMPILE=<cc> <mode>` gives conf:
- * {@link kconfigEnvironment} plus what scripts/kconfig/Makefile and the top Makefile add —
- * KCONFIG_CONFIG=.config, PYTHON3=python3, RUSTC_VERSION_TEXT ({@link rustcVersionText}),
- * KCONFIG_DEFCONFIG_LIST (the host's /lib/modules/$(uname -r)/.config,
- * /etc/kernel-config, /boot/config-$(uname -r), then arch/$(SRCARCH)/configs/$(KBUILD_DEFCONFIG):
- * `cross_compiling` is never defined, so the host entries are there even for arm64), CONFIG_ removed
- * ("unexport CONFIG_") — then `extra`.
+ * The full environment `make ARCH=<arch> CROSS_COMPILE=<cc> <mode>` gives conf
+ * ({@link makeEnvironment}), plus KCONFIG_CONFIG=.config, then `extra`.
  * @returns a complete environment record, for the C conf and kbuildts alike.
  * @throws Error when the compiler for the arch is not installed (from ccVersionText).
  */
@@ -133,45 +106,9 @@ export function oracleEnvironment(opts: OracleEnvOptions): Record<string, string
   const srcDir = opts.srcDir ?? oracleTree(opts.series).srcDir;
   const kernelVersion = kernelVersionOf(readFileSync(join(srcDir, 'Makefile'), 'utf8'));
   const crossCompile = opts.crossCompile ?? defaultCrossCompile(opts.arch);
-  const env = kconfigEnvironment({ srctree: srcDir, arch: opts.arch, crossCompile, kernelVersion, base: opts.base });
-  delete env.CONFIG_;
+  const env = makeEnvironment({ srctree: srcDir, arch: opts.arch, crossCompile, kernelVersion, base: opts.base });
   env.KCONFIG_CONFIG = '.config';
-  // Exported by the top Makefile of both series (6.12's Kconfig reads both; 6.1's neither):
-  // PYTHON3 = python3, and in 6.12 RUSTC_VERSION_TEXT = $(subst #,,$(shell $(RUSTC) --version)).
-  // Makefile assignments, so they win over the environment (make without -e); `extra` can override.
-  env.PYTHON3 = 'python3';
-  env.RUSTC_VERSION_TEXT = rustcVersionText(env.RUSTC ?? 'rustc', env);
-  const srcArch = srcArchOf(opts.arch);
-  // scripts/kconfig/Makefile tests `ifndef cross_compiling`, which no Makefile of 6.1 or 6.12
-  // defines: the host's entries always come first, even for arm64.
-  const rel = unameR();
-  const list = [`/lib/modules/${rel}/.config`, '/etc/kernel-config', `/boot/config-${rel}`];
-  list.push(`arch/${srcArch}/configs/${kbuildDefconfig(srcDir, opts.arch)}`);
-  env.KCONFIG_DEFCONFIG_LIST = list.join(' ');
   return { ...env, ...(opts.extra ?? {}) };
-}
-
-/**
- * RUSTC_VERSION_TEXT as 6.12's Makefile computes it: `$(RUSTC) --version` through make's
- * $(shell) (trailing newlines dropped, inner ones turned into spaces), `#` removed; "" when
- * rustc is missing.
- */
-export function rustcVersionText(rustc: string, env: Record<string, string>): string {
-  const r = spawnSync(rustc, ['--version'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  if (r.status === null && r.error) return '';
-  return (r.stdout ?? '').replace(/\n+$/, '').replace(/\n/g, ' ').replace(/#/g, '');
-}
-
-let unameCache: string | undefined;
-function unameR(): string {
-  if (unameCache === undefined) {
-    try {
-      unameCache = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
-    } catch {
-      unameCache = '';
-    }
-  }
-  return unameCache;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -347,7 +284,7 @@ export async function dumpOracle(opts: DumpOptions): Promise<DumpResult> {
   if (opts.flagsMask !== undefined) args.push('--flags-mask', `0x${opts.flagsMask.toString(16)}`);
   args.push(opts.kconfig ?? 'Kconfig');
   try {
-    const r = await execa(exe, args, { cwd, env, extendEnv: false, reject: false, maxBuffer: 1 << 30, stripFinalNewline: false });
+    const r = await execa(exe, args, { cwd, env, extendEnv: false, reject: false, maxBuffer: 1 << 30, stripFinalNewline: false, encoding: 'latin1' });
     if (r.exitCode !== 0) throw new Error(`kconfig-dump exited ${r.exitCode}:\n${r.stderr}`);
     const counts: Record<string, number> = {};
     for (const m of r.stdout.matchAll(/^count (\S+) (\d+)$/gm)) counts[m[1]] = Number(m[2]);
@@ -414,7 +351,7 @@ export function confCommands(mode: string, srcDir: string, arch: string, defconf
   if (simple.includes(mode)) return [['-s', `--${mode}`, 'Kconfig']];
   if (mode === 'savedefconfig') return [['-s', '--savedefconfig=defconfig', 'Kconfig']];
   if (mode === 'defconfig') {
-    const f = defconfigFile ?? `arch/${srcArch}/configs/${kbuildDefconfig(srcDir, arch)}`;
+    const f = defconfigFile ?? `arch/${srcArch}/configs/${kbuildDefconfigName(srcDir, arch)}`;
     return [['-s', `--defconfig=${f}`, 'Kconfig']];
   }
   if (/_defconfig$/.test(mode)) return [['-s', `--defconfig=arch/${srcArch}/configs/${mode}`, 'Kconfig']];

@@ -26,6 +26,7 @@ import {
   choiceData, choiceOf, ctx, symCalcValue, symChoiceDefault, symClearAllValid, symFind,
   symGetStringDefault, symGetStringValue, symHasValue, symIsChangeable, symIsChoice,
   symIsChoiceValue, symIsOptional, symStringValid, symStringWithinRange,
+  choiceMoveFirst, subEntries, symChoiceDefault612, symGetChoiceMenu,
 } from './evaluate.js';
 import { menuGetPrompt, menuIsVisible } from './menu.js';
 
@@ -179,7 +180,7 @@ function confSetSymVal(sym: Sym, def: number, defFlags: number, pIn: string): bo
 
 /** Split file contents into lines as compat_getline() returns them (each with its '\n'). */
 function getLines(buf: Buffer): string[] {
-  const text = buf.toString('utf8');
+  const text = buf.toString('latin1'); // bytes, as getline() reads them
   const lines: string[] = [];
   let start = 0;
   for (;;) {
@@ -232,6 +233,10 @@ export function confReadSimple(name: string | null, def: number): number {
   state.lineno = 0;
   state.warnings = 0;
   const defFlags = SYMBOL_DEF << def;
+  if (c.v612) {
+    readLines612(buf, def, defFlags, warnUnknown);
+    return 0;
+  }
   for (const sym of c.hashOrder) {
     sym.flags |= SYMBOL_CHANGED;
     sym.flags &= ~(defFlags | SYMBOL_VALID);
@@ -309,6 +314,73 @@ export function confReadSimple(name: string | null, def: number): number {
 }
 
 /**
+ * The loading part of 6.12's conf_read_simple(): lines with '\n' (and a '\r' before it)
+ * stripped, blank lines skipped, `unexpected data` for other lines that are not
+ * `CONFIG_X=...` or `# CONFIG_X is not set`; a choice member read as a user value moves to
+ * the head of its choice's priority list (the last one read wins).
+ */
+function readLines612(buf: Buffer, def: number, defFlags: number, warnUnknown: string | undefined): void {
+  const c = ctx();
+  const state = st();
+  for (const sym of c.hashOrder) {
+    sym.flags &= ~defFlags;
+    sym.def[def] = { val: null, tri: no };
+  }
+  if (def === S_DEF_USER) for (const sym of c.hashOrder) sym.flags &= ~SYMBOL_VALID;
+  const prefix = configPrefix();
+  const text = buf.toString('latin1');
+  const raw = text.split('\n');
+  if (raw[raw.length - 1] === '') raw.pop();
+  for (let line of raw) {
+    state.lineno++;
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    const nul = line.indexOf('\0');
+    if (nul >= 0) line = line.slice(0, nul);
+    if (!line) continue;
+    let symName: string;
+    let val: string;
+    if (line[0] === '#') {
+      if (line[1] !== ' ') continue;
+      const p = line.slice(2);
+      if (!p.startsWith(prefix)) continue;
+      const rest = p.slice(prefix.length);
+      const sp = rest.indexOf(' ');
+      if (sp < 0) continue;
+      symName = rest.slice(0, sp);
+      if (rest.slice(sp + 1) !== 'is not set') continue;
+      val = 'n';
+    } else {
+      if (!line.startsWith(prefix)) {
+        confWarning(`unexpected data: ${line}`);
+        continue;
+      }
+      const rest = line.slice(prefix.length);
+      const eq = rest.indexOf('=');
+      if (eq < 0) {
+        confWarning(`unexpected data: ${line}`);
+        continue;
+      }
+      symName = rest.slice(0, eq);
+      val = rest.slice(eq + 1);
+    }
+    const sym = symFind(symName);
+    if (!sym) {
+      if (def === S_DEF_AUTO) confTouchDep(symName);
+      else {
+        if (warnUnknown !== undefined) confWarning(`unknown symbol: ${symName}`);
+        confSetChanged(true);
+      }
+      continue;
+    }
+    if (sym.flags & defFlags) confWarning(`override: reassigning to symbol ${sym.name}`);
+    if (confSetSymVal(sym, def, defFlags, val)) continue;
+    if (def !== S_DEF_USER) continue;
+    const choice = symGetChoiceMenu(sym);
+    if (choice) choiceMoveFirst(choice, sym);
+  }
+}
+
+/**
  * conf_read(): read the user configuration (`name`, or KCONFIG_CONFIG/.config and the
  * defconfig list when null), compute all values and reset invisible or out-of-range values as
  * the kernel does. @returns 0 when a file was read, 1 otherwise.
@@ -321,6 +393,21 @@ export function confRead(name: string | null): number {
     return 1;
   }
   symCalcValue(c.modulesSym);
+  if (c.v612) {
+    // 6.12: user values are kept as read (out-of-range int/hex is clamped in evaluation).
+    for (const sym of c.hashOrder) {
+      symCalcValue(sym);
+      if (symIsChoice(sym)) continue;
+      if (symHasValue(sym) && sym.flags & SYMBOL_WRITE) {
+        if (sym.type === SymbolType.Bool || sym.type === SymbolType.Tristate) {
+          if (sym.def[S_DEF_USER].tri === sym.curr.tri) continue;
+        } else if (sym.curr.val === sym.def[S_DEF_USER].val) continue;
+      } else if (!symHasValue(sym) && !(sym.flags & SYMBOL_WRITE)) continue;
+      confSetChanged(true);
+    }
+    if (st().warnings) confSetChanged(true);
+    return 0;
+  }
   let unsaved = 0;
   for (const sym of c.hashOrder) {
     symCalcValue(sym);
@@ -474,7 +561,21 @@ export function confWriteDefconfig(filename: string): void {
   const c = ctx();
   let out = '';
   symClearAllValid();
-  let menu = c.tree.rootMenu.list;
+  if (c.v612) {
+    for (const menu of subEntries(c.tree.rootMenu)) {
+      const sym = menu.sym;
+      if (!sym || symIsChoice(sym)) continue;
+      symCalcValue(sym);
+      if (!(sym.flags & SYMBOL_WRITE)) continue;
+      sym.flags &= ~SYMBOL_WRITE;
+      if (!symIsChangeable(sym)) continue;
+      if (symGetStringValue(sym) === symGetStringDefault(sym)) continue;
+      const choice = symGetChoiceMenu(sym);
+      if (choice && sym === symChoiceDefault612(choice) && sym.curr.tri === yes) continue;
+      out += printSymbolForDotconfig(sym);
+    }
+  }
+  let menu = c.v612 ? null : c.tree.rootMenu.list;
   while (menu) {
     const sym = menu.sym;
     skip: {
@@ -512,7 +613,7 @@ export function confWriteDefconfig(filename: string): void {
   const path = inCwd(filename);
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, out);
+    writeFileSync(tmp, out, 'latin1');
     renameSync(tmp, path);
   } catch (e) {
     try { unlinkSync(tmp); } catch { /* nothing to remove */ }
@@ -536,7 +637,7 @@ export function confFormatConfig(): string {
         if (!menuIsVisible(menu)) break next;
         out += `\n#\n# ${menuGetPrompt(menu)}\n#\n`;
         needNewline = false;
-      } else if (!(sym.flags & SYMBOL_CHOICE) && !(sym.flags & SYMBOL_WRITTEN)) {
+      } else if (!symIsChoice(sym) && !(sym.flags & SYMBOL_WRITTEN)) {
         symCalcValue(sym);
         if (!(sym.flags & SYMBOL_WRITE)) break next;
         if (needNewline) {
@@ -587,7 +688,7 @@ function confWriteInner(fname: string): void {
   const text = confFormatConfig();
   const overwrite = ctx().env.KCONFIG_OVERWRITECONFIG;
   if (overwrite) {
-    writeFileSync(path, text);
+    writeFileSync(path, text, 'latin1');
   } else {
     let same = false;
     try {
@@ -602,7 +703,7 @@ function confWriteInner(fname: string): void {
     }
     const tmp = `${path}.${process.pid}.tmp`;
     try {
-      writeFileSync(tmp, text);
+      writeFileSync(tmp, text, 'latin1');
     } catch (e) {
       throw new ConfWriteError(`*** Error during writing of the configuration: ${(e as Error).message}`);
     }
@@ -625,6 +726,18 @@ function confWriteAutoconfCmd(autoconfName: string): void {
     seen.add(f);
     files.push(f);
   }
+  if (c.v612) {
+    // 6.12: parse order, `$(autoconfig)` and a blank line before each environment check.
+    let o = `autoconfig := ${autoconfName}\n\ndeps_config := \\\n`;
+    for (const f of files) o += `\t${f} \\\n`;
+    o += '\n$(autoconfig): $(deps_config)\n$(deps_config): ;\n';
+    for (const [k, v] of c.tree.env) o += `\nifneq "$(${k})" "${v}"\n$(autoconfig): FORCE\nendif\n`;
+    const p612 = inCwd(name);
+    writeFileSync(`${p612}.tmp`, o, 'latin1');
+    renameSync(`${p612}.tmp`, p612);
+    recordWrite(p612);
+    return;
+  }
   files.reverse();
   let out = 'deps_config := \\\n';
   for (const f of files) out += `\t${f} \\\n`;
@@ -632,7 +745,7 @@ function confWriteAutoconfCmd(autoconfName: string): void {
   for (const [k, v] of c.tree.env) out += `ifneq "$(${k})" "${v}"\n${autoconfName}: FORCE\nendif\n`;
   out += '\n$(deps_config): ;\n';
   const path = inCwd(name);
-  writeFileSync(`${path}.tmp`, out);
+  writeFileSync(`${path}.tmp`, out, 'latin1');
   renameSync(`${path}.tmp`, path);
   recordWrite(path);
 }
@@ -654,10 +767,14 @@ function confTouchDeps(): void {
   const slash = name.lastIndexOf('/');
   st().depfilePrefix = slash >= 0 ? name.slice(0, slash + 1) : '';
   confReadSimple(name, S_DEF_AUTO);
-  symCalcValue(c.modulesSym);
+  if (!c.v612) symCalcValue(c.modulesSym);
   for (const sym of c.hashOrder) {
-    symCalcValue(sym);
-    if (sym.flags & SYMBOL_NO_WRITE || !sym.name) continue;
+    if (c.v612) {
+      if (symIsChoice(sym)) continue;
+    } else {
+      symCalcValue(sym);
+      if (sym.flags & SYMBOL_NO_WRITE || !sym.name) continue;
+    }
     if (sym.flags & SYMBOL_WRITE) {
       if (sym.flags & SYMBOL_DEF_AUTO) {
         if (sym.type === SymbolType.Bool || sym.type === SymbolType.Tristate) {
@@ -669,7 +786,7 @@ function confTouchDeps(): void {
         if ((sym.type === SymbolType.Bool || sym.type === SymbolType.Tristate) && sym.curr.tri === no) continue;
       }
     } else if (!(sym.flags & SYMBOL_DEF_AUTO)) continue;
-    confTouchDep(sym.name);
+    confTouchDep(sym.name!);
   }
 }
 
@@ -679,7 +796,7 @@ function writeAutoconfFile(filename: string, print: (s: Sym) => string, style: C
   let out = heading(style);
   for (const sym of c.hashOrder) if (sym.flags & SYMBOL_WRITE && sym.name) out += print(sym);
   const path = inCwd(filename);
-  writeFileSync(`${path}.tmp`, out);
+  writeFileSync(`${path}.tmp`, out, 'latin1');
   renameSync(`${path}.tmp`, path);
   recordWrite(path);
 }
@@ -699,6 +816,7 @@ function confWriteAutoconfInner(overwrite: boolean): void {
   const autoconfName = confGetAutoconfigName();
   if (!overwrite && existsSync(inCwd(autoconfName))) return;
   confWriteAutoconfCmd(autoconfName);
+  if (c.v612) for (const sym of c.hashOrder) symCalcValue(sym);
   confTouchDeps();
   for (const sym of c.hashOrder) symCalcValue(sym);
   writeAutoconfFile(confGetAutoheaderName(), printSymbolForC, styleC);

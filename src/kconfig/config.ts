@@ -6,9 +6,11 @@
  * object tree, or for syncconfig) include/config/auto.conf, auto.conf.cmd, the stamp files,
  * include/generated/autoconf.h and rustc_cfg.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { defaultCrossCompile, kconfigEnvironment, kernelVersionOf, srcArchOf } from './environment.js';
+import { defaultCrossCompile, kbuildDefconfigName, kernelVersionOf, makeEnvironment, srcArchOf } from './environment.js';
+import { configFragmentFiles, fragmentSymbols, mergeConfig, MergeConfigError, type MergeConfigOptions, type MergeConfigResult } from './merge.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import type { KconfigTree, KconfigVersion } from './model.js';
 import { finalizeTree } from './menu.js';
 import { CONF_MODES, runConfMode, type ConfMode } from './modes.js';
@@ -21,9 +23,22 @@ export interface RunConfigOptions {
    * A conf mode ({@link CONF_MODES}: allnoconfig, alldefconfig, defconfig, olddefconfig, ...),
    * or a make target: `<name>_defconfig` (defconfig from arch/$SRCARCH/configs/<name>_defconfig),
    * `tinyconfig`, or `<fragment>.config` (merge_config.sh -m of kernel/configs/<fragment>.config
-   * and arch/$SRCARCH/configs/<fragment>.config into .config, then olddefconfig).
+   * and arch/$SRCARCH/configs/<fragment>.config into .config, then olddefconfig), or `merge`
+   * (scripts/kconfig/merge_config.sh: `fragments` = BASE FRAGMENT...; see {@link RunConfigOptions.merge}).
    */
   mode: string;
+  /**
+   * Fragment files (absolute, or relative to the cwd). For `merge`: the base configuration, then
+   * the fragments merged onto it. For `<fragment>.config` and tinyconfig: extra fragments merged
+   * after the target's own, as when merge_config.sh is given more files.
+   */
+  fragments?: string[];
+  /**
+   * merge_config.sh's options for `merge` (and the fragment targets): `mergeOnly` (-m: write the
+   * merged .config, run no mode), `allnoconfig` (-n: allnoconfig instead of alldefconfig),
+   * `builtin` (-y), `warnRedundant` (-r), `strict` (-s).
+   */
+  merge?: MergeConfigOptions & { mergeOnly?: boolean; allnoconfig?: boolean };
   /** Kernel source tree (srctree). */
   srctree: string;
   /** Object tree (O=); created if missing. Default: srctree. */
@@ -32,11 +47,11 @@ export interface RunConfigOptions {
   arch: string;
   /** CROSS_COMPILE; default {@link defaultCrossCompile}(arch). */
   crossCompile?: string;
-  /** KERNELVERSION; default from srctree/Makefile. */
+  /** KERNELVERSION; default from srctree/Makefile (none for an out-of-tree tree: 6.1 semantics, KERNELVERSION empty). */
   kernelVersion?: string;
   /** For defconfig: the file (relative to objtree, then srctree); for savedefconfig: output file. */
   defconfigFile?: string;
-  /** Base environment (default process.env), extended as make does (see {@link configEnvironment}). */
+  /** Base environment (default process.env), extended as make does (see makeEnvironment in environment.ts). */
   env?: Record<string, string | undefined>;
   /** Use this environment exactly as given (no make-style additions), e.g. the oracle's. */
   exactEnv?: Record<string, string>;
@@ -65,39 +80,6 @@ export interface RunConfigResult {
   tree: KconfigTree;
 }
 
-/** KBUILD_DEFCONFIG of arch/$SRCARCH/Makefile, else "defconfig" (scripts/kconfig/Makefile). */
-export function kbuildDefconfigName(srctree: string, arch: string): string {
-  const srcArch = srcArchOf(arch);
-  if (srcArch === 'x86') return arch === 'x86' ? 'x86_64_defconfig' : `${arch}_defconfig`;
-  const mk = join(srctree, 'arch', srcArch, 'Makefile');
-  if (existsSync(mk)) {
-    const m = /^\s*KBUILD_DEFCONFIG\s*:?=\s*(.+?)\s*$/m.exec(readFileSync(mk, 'utf8'));
-    if (m && !m[1].includes('$(')) return m[1];
-  }
-  return 'defconfig';
-}
-
-/**
- * The environment `make ARCH=... <mode>` gives conf: {@link kconfigEnvironment}, `CONFIG_`
- * removed ("unexport CONFIG_"), KCONFIG_DEFCONFIG_LIST as 6.1's scripts/kconfig/Makefile sets
- * it (`cross_compiling` is never defined in 6.1, so the host's /lib/modules/$(uname -r)/.config,
- * /etc/kernel-config and /boot/config-$(uname -r) come first, then
- * arch/$(SRCARCH)/configs/$(KBUILD_DEFCONFIG)).
- */
-export function configEnvironment(opts: { srctree: string; arch: string; crossCompile: string; kernelVersion: string; base?: Record<string, string | undefined> }): Record<string, string> {
-  const env = kconfigEnvironment({ srctree: opts.srctree, arch: opts.arch, crossCompile: opts.crossCompile, kernelVersion: opts.kernelVersion, base: opts.base as NodeJS.ProcessEnv });
-  delete env.CONFIG_;
-  let rel = '';
-  try {
-    rel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
-  } catch {
-    rel = '';
-  }
-  env.KCONFIG_DEFCONFIG_LIST = [`/lib/modules/${rel}/.config`, '/etc/kernel-config', `/boot/config-${rel}`,
-    `arch/${srcArchOf(opts.arch)}/configs/${kbuildDefconfigName(opts.srctree, opts.arch)}`].join(' ');
-  return env;
-}
-
 /** The Kconfig language version for a KERNELVERSION ("6.1.192" -> "6.1"). */
 export function kconfigVersionOf(kernelVersion: string): KconfigVersion {
   const m = /^(\d+)\.(\d+)/.exec(kernelVersion);
@@ -116,22 +98,18 @@ export function kconfigVersionOf(kernelVersion: string): KconfigVersion {
 export function runConfig(opts: RunConfigOptions): RunConfigResult {
   const srctree = resolve(opts.srctree);
   const objtree = resolve(opts.objtree ?? srctree);
-  let kernelVersion = opts.kernelVersion;
-  if (kernelVersion === undefined) {
-    if (!existsSync(join(srctree, 'Kconfig')) || !existsSync(join(srctree, 'Makefile'))) {
-      throw Object.assign(new Error(`${srctree} is not a kernel source tree (no Kconfig or Makefile): give --srctree`), { userError: true });
-    }
-    kernelVersion = kernelVersionOf(readFileSync(join(srctree, 'Makefile'), 'utf8'));
+  if (!existsSync(join(srctree, 'Kconfig'))) {
+    throw Object.assign(new Error(`${srctree}: no Kconfig here; give the tree to configure with --srctree`), { userError: true });
   }
-  const version = kconfigVersionOf(kernelVersion);
-  if (version !== '6.1') {
-    // The 6.12 choice/expr/confdata rework (priority-ordered choice members, immutable
-    // expressions, int/hex defaults of 0/0x0, ...) is not ported yet: refuse rather than
-    // produce a configuration that silently differs from scripts/kconfig.
-    throw Object.assign(new Error(`Linux ${kernelVersion}: kbuildts config implements the Linux 6.1 scripts/kconfig semantics only (6.12 is not supported yet)`), { userError: true });
-  }
+  // A kernel tree has its version in the top Makefile; an out-of-tree driver tree (its own
+  // mainmenu, e.g. samples/) has none: it gets the 6.1 semantics unless told otherwise.
+  const topMakefile = join(srctree, 'Makefile');
+  const kernelVersion = opts.kernelVersion
+    ?? (existsSync(topMakefile) && /^VERSION\s*=/m.test(readFileSync(topMakefile, 'utf8')) ? kernelVersionOf(readFileSync(topMakefile, 'utf8')) : '');
+  const version = kernelVersion === '' ? '6.1' : kconfigVersionOf(kernelVersion);
   const crossCompile = opts.crossCompile ?? defaultCrossCompile(opts.arch);
-  const env: Record<string, string> = opts.exactEnv ?? configEnvironment({ srctree, arch: opts.arch, crossCompile, kernelVersion, base: opts.env ?? process.env });
+  const env: Record<string, string> = opts.exactEnv
+    ?? makeEnvironment({ srctree, arch: opts.arch, crossCompile, kernelVersion, base: (opts.env ?? process.env) as NodeJS.ProcessEnv });
   const srcArch = srcArchOf(opts.arch);
 
   mkdirSync(objtree, { recursive: true });
@@ -154,6 +132,7 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
     const t = parseKconfig({
       srctree, objtree, file: 'Kconfig', version, env: e,
       log: (stream, text) => (stream === 'stdout' ? outSink(text) : errSink(text)),
+      releaseCaches: true, // (performance hook, issue #3) the front end's caches are not needed past the parse
     });
     for (const w of t.warnings) errSink(w.endsWith('\n') ? w : `${w}\n`);
     const c = finalizeTree(t, { env: e, stdout: outSink, stderr: errSink });
@@ -167,25 +146,75 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
     }
   };
 
-  /** `make <fragment>.config`: merge_config.sh -m .config <fragments>, then olddefconfig. */
-  const fragmentTarget = (name: string): void => {
-    const found = [join(srctree, 'kernel', 'configs', name), join(srctree, 'arch', srcArch, 'configs', name)].filter((f) => existsSync(f));
-    if (found.length === 0) throw Object.assign(new Error(`No configuration exists for this target on this architecture (${name})`), { userError: true });
-    const cfgName = env.KCONFIG_CONFIG ?? '.config';
-    const cfgPath = resolve(objtree, cfgName);
+  const cfgName = env.KCONFIG_CONFIG ?? '.config';
+  const cfgPath = resolve(objtree, cfgName);
+  const readFragment = (f: string): { name: string; text: string } => {
+    if (!existsSync(f)) throw new MergeConfigError(`The merge file '${f}' does not exist.  Exit.`);
+    return { name: f, text: readFileSync(f, 'latin1') };
+  };
+  /** merge_config.sh's merge of `frags` onto `baseText`, its messages printed as the script does. */
+  const merge = (baseText: string, frags: string[]): MergeConfigResult => {
+    const r = mergeConfig(baseText, frags.map(readFragment), { ...opts.merge, prefix: env.CONFIG_ ?? 'CONFIG_', baseName: opts.merge?.baseName ?? cfgName });
+    outSink(`${r.messages.join('\n')}\n`);
+    return r;
+  };
+
+  /**
+   * `make <fragment>.config` (scripts/kconfig/Makefile `%.config`): merge_config.sh -m .config
+   * <the target's fragments> [extra fragments], then olddefconfig.
+   */
+  const fragmentTarget = (name: string | null): void => {
+    const found = name === null ? [] : configFragmentFiles(srctree, opts.arch, name);
+    if (name !== null && found.length === 0) throw Object.assign(new Error(`No configuration exists for this target on this architecture (${name})`), { userError: true });
     const base = existsSync(cfgPath) ? readFileSync(cfgPath, 'latin1') : '';
-    const merged = mergeConfigFragments(base, found.map((f) => ({ name: f, text: readFileSync(f, 'latin1') })), env.CONFIG_ ?? 'CONFIG_');
-    outSink(`Using .config as base\n${merged.messages}`);
-    writeFileSync(cfgPath, merged.text, 'latin1');
+    const merged = merge(base, [...found, ...(opts.fragments ?? []).map((f) => resolve(f))]);
+    writeFileAtomic(cfgPath, Buffer.from(merged.text, 'latin1'));
     files.push(cfgPath);
     outSink(`#\n# merged configuration written to ${cfgName} (needs make)\n#\n`);
     conf('olddefconfig', undefined);
+  };
+
+  /**
+   * scripts/kconfig/merge_config.sh BASE FRAGMENT...: merge onto BASE; with `mergeOnly` (-m) write
+   * the result as .config; else run alldefconfig (allnoconfig with `allnoconfig`, -n) with
+   * KCONFIG_ALLCONFIG set to the merged file, then report every requested value that did not
+   * make it into the final .config, as the script does.
+   */
+  const mergeScript = (): void => {
+    const [baseFile, ...frags] = (opts.fragments ?? []).map((f) => resolve(f));
+    if (baseFile === undefined) throw Object.assign(new Error('merge: give the base configuration and the fragments to merge onto it'), { userError: true });
+    const base = readFragment(baseFile).text;
+    const merged = merge(base, frags);
+    if (opts.merge?.mergeOnly) {
+      writeFileAtomic(cfgPath, Buffer.from(merged.text, 'latin1'));
+      files.push(cfgPath);
+      outSink(`#\n# merged configuration written to ${cfgName} (needs make)\n#\n`);
+      return;
+    }
+    const tmp = join(objtree, `.tmp.config.kbuildts${process.pid}`);
+    writeFileAtomic(tmp, Buffer.from(merged.text, 'latin1'));
+    try {
+      conf(opts.merge?.allnoconfig ? 'allnoconfig' : 'alldefconfig', undefined, { KCONFIG_ALLCONFIG: tmp });
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+    const final = existsSync(cfgPath) ? readFileSync(cfgPath, 'latin1').split('\n') : [];
+    const prefix = env.CONFIG_ ?? 'CONFIG_';
+    const lineOf = (text: string[], cfg: string): string => text.find((l) => l.startsWith(`${cfg}=`) || l === `# ${cfg} is not set`) ?? '';
+    const requested = merged.text.split('\n');
+    for (const cfg of new Set(fragmentSymbols(merged.text, prefix))) {
+      const want = lineOf(requested, cfg);
+      const got = lineOf(final, cfg);
+      if (want !== got) outSink(`Value requested for ${cfg} not in final .config\nRequested value:  ${want}\nActual value:     ${got}\n\n`);
+    }
   };
 
   const mode = opts.mode;
   if (mode === 'tinyconfig') {
     conf('allnoconfig', undefined, { KCONFIG_ALLCONFIG: 'kernel/configs/tiny-base.config' });
     fragmentTarget('tiny.config');
+  } else if (mode === 'merge') {
+    mergeScript();
   } else if (/\.config$/.test(mode)) {
     fragmentTarget(mode);
   } else if (/_defconfig$/.test(mode)) {
@@ -196,54 +225,8 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
     if (mode === 'savedefconfig' && file === undefined) file = 'defconfig';
     conf(mode as ConfMode, file);
   } else {
-    throw Object.assign(new Error(`unknown configuration mode '${mode}' (modes: ${CONF_MODES.join(', ')}, <name>_defconfig, tinyconfig, <fragment>.config)`), { userError: true });
+    throw Object.assign(new Error(`unknown configuration mode '${mode}' (modes: ${CONF_MODES.join(', ')}, <name>_defconfig, tinyconfig, <fragment>.config, merge)`), { userError: true });
   }
   const warnings = stderr.split(/\n(?=\S)|\n\n/).map((w) => w.trim()).filter((w) => w.length > 0);
   return { files, stdout, stderr, warnings, tree: tree! };
-}
-
-/**
- * scripts/kconfig/merge_config.sh without running make (`-m`): for each fragment, every symbol
- * it sets that the accumulated file mentions (`grep -w`) is reported ("Value of X is redefined
- * by fragment F") when the lines differ and its lines are deleted (`sed "/X[ =]/d"`); then a
- * newline and the fragment are appended.
- * @returns the merged text and the script's stdout messages.
- */
-export function mergeConfigFragments(base: string, fragments: { name: string; text: string }[], prefix = 'CONFIG_'): { text: string; messages: string } {
-  let tmp = base;
-  let messages = '';
-  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const p = esc(prefix);
-  const exp1 = new RegExp(`^(${p}[a-zA-Z0-9_]*)=.*`);
-  const exp2 = new RegExp(`^# (${p}[a-zA-Z0-9_]*) is not set$`);
-  const lines = (t: string) => t.split('\n').filter((l, i, a) => i < a.length - 1 || l !== '');
-  for (const frag of fragments) {
-    messages += `Merging ${frag.name}\n`;
-    const cfgs: string[] = [];
-    for (const l of lines(frag.text)) {
-      const m = exp1.exec(l) ?? exp2.exec(l);
-      if (m && m[1]) cfgs.push(m[1]);
-    }
-    for (const cfg of cfgs) {
-      const word = new RegExp(`(^|[^A-Za-z0-9_])${esc(cfg)}($|[^A-Za-z0-9_])`);
-      const prev = lines(tmp).filter((l) => word.test(l));
-      if (prev.length === 0) continue;
-      const next = lines(frag.text).filter((l) => word.test(l));
-      const prevVal = prev.join('\n');
-      const newVal = next.join('\n');
-      const squash = (s: string) => s.split(/\s+/).filter((x) => x).join(' ');
-      if (prevVal !== newVal) {
-        messages += `Value of ${cfg} is redefined by fragment ${frag.name}:\nPrevious value: ${squash(prevVal)}\nNew value: ${squash(newVal)}\n\n`;
-      }
-      const del = new RegExp(`${esc(cfg)}[ =]`);
-      const kept = tmp.split('\n');
-      const trailing = tmp.endsWith('\n');
-      const body = trailing ? kept.slice(0, -1) : kept;
-      const out = body.filter((l) => !del.test(l));
-      tmp = out.join('\n') + (out.length && trailing ? '\n' : '');
-    }
-    tmp += '\n';
-    tmp += frag.text;
-  }
-  return { text: tmp, messages };
 }

@@ -4,7 +4,9 @@
  * see under `make ARCH=... CROSS_COMPILE=...` (Makefile: "export ... CC LD ..."; the variables
  * are the 13 that Linux 6.1's auto.conf.cmd records for arm64).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Options describing the build the configuration is for. */
 export interface KconfigEnvOptions {
@@ -105,4 +107,71 @@ export function kconfigEnvironment(opts: KconfigEnvOptions): Record<string, stri
     LC_COLLATE: 'C',
     LC_NUMERIC: 'C',
   };
+}
+
+/**
+ * KBUILD_DEFCONFIG for an ARCH: what arch/$(SRCARCH)/Makefile assigns (x86: `$(ARCH)_defconfig`,
+ * or x86_64_defconfig for ARCH=x86 on this x86_64 host), else scripts/kconfig/Makefile's default
+ * "defconfig". powerpc's `$(if $(filter ppc%,$(uname)),$(uname),ppc64)_defconfig` takes the else
+ * branch (an x86_64 host). Fragment-merging defaults (mips, powerpc 6.12) are not modelled.
+ * @returns the file name under arch/$(SRCARCH)/configs/
+ */
+export function kbuildDefconfigName(srctree: string, arch: string): string {
+  const srcArch = srcArchOf(arch);
+  if (srcArch === 'x86') return arch === 'x86' ? 'x86_64_defconfig' : `${arch}_defconfig`;
+  const mk = join(srctree, 'arch', srcArch, 'Makefile');
+  if (existsSync(mk)) {
+    const m = /^\s*KBUILD_DEFCONFIG\s*:?=\s*(.+?)\s*$/m.exec(readFileSync(mk, 'utf8'));
+    if (m) {
+      const v = m[1].replace(/\$\(ARCH\)/g, arch);
+      if (!v.includes('$(')) return v;
+      const alt = /,(\w+)\)(\w*)$/.exec(v);
+      if (alt) return alt[1] + alt[2];
+    }
+  }
+  return 'defconfig';
+}
+
+/**
+ * RUSTC_VERSION_TEXT as the 6.12 Makefile computes it: `$(RUSTC) --version` through make's
+ * $(shell) (trailing newlines dropped, inner ones turned into spaces), `#` removed; "" when
+ * rustc is missing.
+ */
+export function rustcVersionText(rustc: string, env: Record<string, string>): string {
+  const r = spawnSync(rustc, ['--version'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  if (r.status === null && r.error) return '';
+  return (r.stdout ?? '').replace(/\n+$/, '').replace(/\n/g, ' ').replace(/#/g, '');
+}
+
+/** `uname -r` of this host (for KCONFIG_DEFCONFIG_LIST), "" when unknown. */
+function hostRelease(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The full environment `make ARCH=<arch> CROSS_COMPILE=<prefix> <config target>` gives conf:
+ * {@link kconfigEnvironment} plus what the top Makefile and scripts/kconfig/Makefile add —
+ * `CONFIG_` removed ("unexport CONFIG_"), PYTHON3=python3 (exported by 6.1 and 6.12),
+ * RUSTC_VERSION_TEXT (exported from 6.11 on, see {@link rustcVersionText}), and
+ * KCONFIG_DEFCONFIG_LIST: scripts/kconfig/Makefile tests `ifndef cross_compiling`, which no
+ * Makefile of 6.1 or 6.12 defines, so the host's /lib/modules/$(uname -r)/.config,
+ * /etc/kernel-config and /boot/config-$(uname -r) always come first, then
+ * arch/$(SRCARCH)/configs/$(KBUILD_DEFCONFIG).
+ * @returns a complete environment record, used alike for the C conf and for kbuildts.
+ * @throws Error (userError) when the compiler is not installed (see {@link ccVersionText}).
+ */
+export function makeEnvironment(opts: KconfigEnvOptions): Record<string, string> {
+  const env = kconfigEnvironment(opts);
+  delete env.CONFIG_;
+  env.PYTHON3 = 'python3';
+  const [maj, min] = opts.kernelVersion.split('.').map((x) => parseInt(x, 10));
+  if (maj > 6 || (maj === 6 && min >= 11)) env.RUSTC_VERSION_TEXT = rustcVersionText(env.RUSTC, env);
+  const rel = hostRelease();
+  env.KCONFIG_DEFCONFIG_LIST = [`/lib/modules/${rel}/.config`, '/etc/kernel-config', `/boot/config-${rel}`,
+    `arch/${srcArchOf(opts.arch)}/configs/${kbuildDefconfigName(opts.srctree, opts.arch)}`].join(' ');
+  return env;
 }

@@ -12,7 +12,7 @@
  * symbol *` in a `void *`). Here those live in `sym.data` as a {@link ChoiceData}; use
  * {@link symGetChoiceValue} to read the current selection.
  */
-import type { KconfigTree, Property, Sym, Tristate } from './model.js';
+import type { KconfigTree, Menu, Property, Sym, Tristate } from './model.js';
 import {
   MENU_CHANGED, SymbolType, S_DEF_USER, SYMBOL_CHANGED, SYMBOL_CHECK, SYMBOL_CHECKED, SYMBOL_CHOICE, SYMBOL_CHOICEVAL,
   SYMBOL_CONST, SYMBOL_DEF_USER, SYMBOL_NEED_SET_CHOICE_VALUES, SYMBOL_NO_WRITE, SYMBOL_OPTIONAL, SYMBOL_VALID,
@@ -47,6 +47,14 @@ export interface EvalContext {
   cwd: string;
   /** Files written or touched so far (absolute paths), in order. */
   written: string[];
+  /** The tree follows Linux 6.12's scripts/kconfig (choices as menus with priority lists). */
+  v612: boolean;
+  /** 6.12: `menu->choice_members` of each choice menu, highest priority first. */
+  choiceList: Map<Menu, Sym[]>;
+  /** 6.12: `sym->choice_link` (the choice menu whose list holds the symbol). */
+  choiceLink: Map<Sym, Menu>;
+  /** 6.12: memo of sym_get_choice_menu() once the menu tree is final (null until then). */
+  choiceMenuMemo: Map<Sym, Menu | null> | null;
 }
 
 /** Choice bookkeeping of a 6.1 choice symbol (C: `curr.val`, `def[i].val` as symbol pointers). */
@@ -75,7 +83,7 @@ export function useContext(c: EvalContext | null): EvalContext | null {
 /** strhash() of symbol.c: FNV-1a over the name's bytes as (signed) C chars. */
 export function strhash(name: string): number {
   let hash = 2166136261;
-  const bytes = Buffer.from(name, 'utf8');
+  const bytes = Buffer.from(name, 'latin1');
   for (const b of bytes) {
     const c = b >= 0x80 ? (b - 256) >>> 0 : b;
     hash = Math.imul((hash ^ c) >>> 0, 0x01000193) >>> 0;
@@ -130,6 +138,10 @@ export function createContext(tree: KconfigTree, env: Record<string, string | un
     message: null,
     cwd: process.cwd(),
     written: [],
+    v612: tree.version !== '6.1',
+    choiceList: new Map(),
+    choiceLink: new Map(),
+    choiceMenuMemo: null,
   };
   return c;
 }
@@ -144,10 +156,12 @@ export function choiceData(sym: Sym): ChoiceData {
   return d;
 }
 
-/** sym_is_choice(). */
-export const symIsChoice = (s: Sym): boolean => (s.flags & SYMBOL_CHOICE) !== 0;
-/** sym_is_choice_value(). */
-export const symIsChoiceValue = (s: Sym): boolean => (s.flags & SYMBOL_CHOICEVAL) !== 0;
+/** sym_is_choice(): SYMBOL_CHOICE in 6.1; a symbol without a name in 6.12. */
+export const symIsChoice = (s: Sym): boolean =>
+  (s.flags & SYMBOL_CHOICE) !== 0 || (s.name === null && current !== null && current.v612);
+/** sym_is_choice_value(): SYMBOL_CHOICEVAL in 6.1; on a choice's member list in 6.12. */
+export const symIsChoiceValue = (s: Sym): boolean =>
+  current !== null && current.v612 ? current.choiceLink.has(s) : (s.flags & SYMBOL_CHOICEVAL) !== 0;
 /** sym_is_optional(). */
 export const symIsOptional = (s: Sym): boolean => (s.flags & SYMBOL_OPTIONAL) !== 0;
 /** sym_has_value(): the symbol has a user value (SYMBOL_DEF_USER). */
@@ -160,6 +174,7 @@ export const symGetChoiceValue = (s: Sym): Sym | null => choiceData(s).cur;
 /** sym_get_type(): the effective type (tristate reads as bool without modules or in a y choice). */
 export function symGetType(sym: Sym): SymbolType {
   let type = sym.type;
+  if (type === SymbolType.Tristate && ctx().v612) return ctx().modulesVal === no ? SymbolType.Bool : type;
   if (type === SymbolType.Tristate) {
     if (symIsChoiceValue(sym) && sym.visible === yes) type = SymbolType.Bool;
     else if (ctx().modulesVal === no) type = SymbolType.Bool;
@@ -252,6 +267,10 @@ function symValidateRange(sym: Sym): void {
 
 /** sym_set_changed(): SYMBOL_CHANGED on the symbol, MENU_CHANGED on its properties' menus. */
 export function symSetChanged(sym: Sym): void {
+  if (ctx().v612) {
+    for (const m of sym.menus) m.flags |= MENU_CHANGED;
+    return;
+  }
   sym.flags |= SYMBOL_CHANGED;
   for (const prop of sym.props) prop.menu.flags |= MENU_CHANGED;
 }
@@ -265,7 +284,7 @@ export function symCalcVisibility(sym: Sym): void {
   const c = ctx();
   let tri: Tristate = no;
   let choiceSym: Sym | null = null;
-  if (symIsChoiceValue(sym)) choiceSym = choiceOf(sym);
+  if (!c.v612 && symIsChoiceValue(sym)) choiceSym = choiceOf(sym);
   for (const prop of sym.props) {
     if (prop.text === null) continue;
     prop.visible.tri = exprCalcValue(prop.visible.expr);
@@ -359,6 +378,10 @@ export function symCalcValue(sym: Sym | null): void {
   if (!sym) return;
   if (sym.flags & SYMBOL_VALID) return;
   const c = ctx();
+  if (c.v612) {
+    symCalcValue612(sym);
+    return;
+  }
   if (symIsChoiceValue(sym) && sym.flags & SYMBOL_NEED_SET_CHOICE_VALUES) {
     sym.flags &= ~SYMBOL_NEED_SET_CHOICE_VALUES;
     symCalcValue(choiceOf(sym));
@@ -490,6 +513,13 @@ export function symClearAllValid(): void {
 
 /** sym_tristate_within_range(): whether the user may set `val` (respecting selects and visibility). */
 export function symTristateWithinRange(sym: Sym, val: Tristate): boolean {
+  if (ctx().v612) {
+    const t = symGetType(sym);
+    if (sym.visible === no || (t !== SymbolType.Bool && t !== SymbolType.Tristate)) return false;
+    if (t === SymbolType.Bool && val === mod) return false;
+    if (sym.visible <= sym.rev_dep.tri) return false;
+    return val >= sym.rev_dep.tri && val <= sym.visible;
+  }
   const type = symGetType(sym);
   if (sym.visible === no) return false;
   if (type !== SymbolType.Bool && type !== SymbolType.Tristate) return false;
@@ -502,6 +532,16 @@ export function symTristateWithinRange(sym: Sym, val: Tristate): boolean {
 /** sym_set_tristate_value(): set the user value; false when out of range. */
 export function symSetTristateValue(sym: Sym, val: Tristate): boolean {
   const oldval = sym.curr.tri;
+  if (ctx().v612) {
+    if (!symTristateWithinRange(sym, val)) return false;
+    if (!(sym.flags & SYMBOL_DEF_USER) || sym.def[S_DEF_USER].tri !== val) {
+      sym.def[S_DEF_USER].tri = val;
+      sym.flags |= SYMBOL_DEF_USER;
+      symSetChanged(sym);
+    }
+    if (oldval !== val) symClearAllValid();
+    return true;
+  }
   if (oldval !== val && !symTristateWithinRange(sym, val)) return false;
   if (!(sym.flags & SYMBOL_DEF_USER)) {
     sym.flags |= SYMBOL_DEF_USER;
@@ -520,6 +560,13 @@ export function symSetTristateValue(sym: Sym, val: Tristate): boolean {
 
 /** sym_toggle_tristate_value(): n -> m -> y -> n, skipping values out of range. */
 export function symToggleTristateValue(sym: Sym): Tristate {
+  if (ctx().v612) {
+    const choice = symGetChoiceMenu(sym);
+    if (choice) {
+      choiceSetValue(choice, sym);
+      return yes;
+    }
+  }
   const oldval = sym.curr.tri;
   let newval = oldval;
   do {
@@ -641,7 +688,9 @@ export function symGetStringDefault(sym: Sym): string {
     case SymbolType.Tristate:
       return val === no ? 'n' : val === mod ? 'm' : 'y';
     case SymbolType.Int:
+      return str === '' && c.v612 ? '0' : str;
     case SymbolType.Hex:
+      return str === '' && c.v612 ? '0x0' : str;
     case SymbolType.String:
       return str;
     default:
@@ -660,6 +709,7 @@ export function symGetStringValue(sym: Sym): string {
 
 /** sym_is_changeable(): visible above what selects force. */
 export function symIsChangeable(sym: Sym): boolean {
+  if (ctx().v612 && symIsChoice(sym)) return false;
   return sym.visible > sym.rev_dep.tri;
 }
 
@@ -699,6 +749,10 @@ function propTypeName(t: Property['type']): string {
 
 function symCheckPrintRecursive(lastSymIn: Sym): void {
   const c = ctx();
+  if (c.v612) {
+    symCheckPrintRecursive612(lastSymIn);
+    return;
+  }
   let lastSym = lastSymIn;
   let pushedCv = false;
   if (symIsChoiceValue(lastSym)) {
@@ -799,7 +853,73 @@ function symCheckSymDeps(sym: Sym): Sym | null {
   return sym2;
 }
 
+function symCheckChoiceDeps612(choice: Sym): Sym | null {
+  depStackInsert(choice);
+  const choiceMenu = choice.menus[0];
+  const subs = [...subEntries(choiceMenu)];
+  for (const m of subs) if (m.sym) m.sym.flags |= SYMBOL_CHECK | SYMBOL_CHECKED;
+  choice.flags |= SYMBOL_CHECK | SYMBOL_CHECKED;
+  let sym2 = symCheckSymDeps(choice);
+  choice.flags &= ~SYMBOL_CHECK;
+  if (!sym2) {
+    for (const m of subs) {
+      if (!m.sym) continue;
+      sym2 = symCheckSymDeps(m.sym);
+      if (sym2) break;
+    }
+  }
+  for (const m of subs) if (m.sym) m.sym.flags &= ~SYMBOL_CHECK;
+  if (sym2 && symGetChoiceMenu(sym2) === choiceMenu) sym2 = choice;
+  depStackRemove();
+  return sym2;
+}
+
+/** sym_check_print_recursive() of 6.12 (new message format, choices by their menus). */
+function symCheckPrintRecursive612(lastSymIn: Sym): void {
+  const c = ctx();
+  let lastSym = lastSymIn;
+  let pushedCv = false;
+  const choice = symGetChoiceMenu(lastSym);
+  if (choice) {
+    depStackInsert(lastSym);
+    pushedCv = true;
+    lastSym = choice.sym!;
+  }
+  let start = -1;
+  for (let i = depStack.length - 1; i >= 0; i--) if (depStack[i].sym === lastSym) { start = i; break; }
+  if (start < 0) {
+    c.stderr('unexpected recursive dependency error\n');
+    return;
+  }
+  const nm = (s: Sym) => s.name ?? '<choice>';
+  for (let i = start; i < depStack.length; i++) {
+    const st = depStack[i];
+    const sym = st.sym;
+    const nextSym = i + 1 < depStack.length ? depStack[i + 1].sym : lastSym;
+    const type = st.prop ? st.prop.type : 'unknown';
+    if (sym === lastSym) c.stderr('error: recursive dependency detected!\n');
+    if (symIsChoice(nextSym)) {
+      const cm = nextSym.menus[0];
+      c.stderr(`\tsymbol ${nm(sym)} is part of choice block at ${cm.file}:${cm.lineno}\n`);
+    } else if (st.expr === 'dir_dep') {
+      c.stderr(`\tsymbol ${nm(sym)} depends on ${nextSym.name}\n`);
+    } else if (st.expr === 'rev_dep') {
+      c.stderr(`\tsymbol ${sym.name} is selected by ${nextSym.name}\n`);
+    } else if (st.expr === 'implied') {
+      c.stderr(`\tsymbol ${sym.name} is implied by ${nextSym.name}\n`);
+    } else if (st.expr) {
+      c.stderr(`\tsymbol ${nm(sym)} ${propTypeName(type)} value contains ${nextSym.name}\n`);
+    } else {
+      c.stderr(`\tsymbol ${nm(sym)} ${propTypeName(type)} is visible depending on ${nextSym.name}\n`);
+    }
+  }
+  c.stderr('For a resolution refer to Documentation/kbuild/kconfig-language.rst\n' +
+    'subsection "Kconfig recursive dependency limitations"\n\n');
+  if (pushedCv) depStackRemove();
+}
+
 function symCheckChoiceDeps(choice: Sym): Sym | null {
+  if (ctx().v612) return symCheckChoiceDeps612(choice);
   depStackInsert(choice);
   const members = choiceMembers(choice);
   for (const m of members) m.flags |= SYMBOL_CHECK | SYMBOL_CHECKED;
@@ -829,7 +949,16 @@ export function symCheckDeps(sym: Sym): Sym | null {
   }
   if (sym.flags & SYMBOL_CHECKED) return null;
   let sym2: Sym | null;
-  if (symIsChoiceValue(sym)) {
+  if (ctx().v612) {
+    const choice = symGetChoiceMenu(sym);
+    if (choice) {
+      depStackInsert(sym);
+      sym2 = symCheckDeps(choice.sym!);
+      depStackRemove();
+      return sym2;
+    }
+  }
+  if (!ctx().v612 && symIsChoiceValue(sym)) {
     depStackInsert(sym);
     sym2 = symCheckDeps(choiceOf(sym));
     depStackRemove();
@@ -846,4 +975,242 @@ export function symCheckDeps(sym: Sym): Sym | null {
 /** Reset the recursion stack (used before a fresh sym_check_deps pass). */
 export function resetDepStack(): void {
   depStack = [];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linux 6.12 choices (symbol.c of 6.12): a choice is a nameless bool symbol; its menu keeps the
+// members in priority order (menu->choice_members); members carry the menu dependencies.
+
+/** menu_next() of 6.12's menu.c: the next node of a depth-first walk of `root`'s subtree. */
+export function menuNext(menu: Menu, root: Menu): Menu | null {
+  if (menu.list) return menu.list;
+  let m: Menu | null = menu;
+  while (m && m !== root && !m.next) m = m.parent;
+  if (!m || m === root) return null;
+  return m.next;
+}
+
+/** menu_for_each_sub_entry(): every node under `root` in depth-first order. */
+export function* subEntries(root: Menu): Generator<Menu> {
+  for (let m = menuNext(root, root); m; m = menuNext(m, root)) yield m;
+}
+
+/**
+ * sym_get_choice_menu() (6.12): the choice menu above the symbol's first node with a prompt,
+ * or null. Memoised once the menu tree is final ({@link EvalContext.choiceMenuMemo}).
+ */
+export function symGetChoiceMenu(sym: Sym): Menu | null {
+  const c = ctx();
+  const memo = c.choiceMenuMemo;
+  if (memo) {
+    const r = memo.get(sym);
+    if (r !== undefined) return r;
+  }
+  let menu: Menu | null = null;
+  for (const m of sym.menus) if (m.prompt) { menu = m; break; }
+  let res: Menu | null = null;
+  if (menu) {
+    do menu = menu.parent; while (menu && !menu.sym);
+    if (menu && menu.sym && symIsChoice(menu.sym)) res = menu;
+  }
+  memo?.set(sym, res);
+  return res;
+}
+
+/** sym_choice_default() (6.12): the first visible default whose target is visible, else the first visible member. */
+export function symChoiceDefault612(choice: Menu): Sym | null {
+  for (const prop of choice.sym!.props) {
+    if (prop.type !== 'default') continue;
+    prop.visible.tri = exprCalcValue(prop.visible.expr);
+    if (prop.visible.tri === no) continue;
+    const d = propGetSymbol(prop);
+    if (d && d.visible !== no) return d;
+  }
+  for (const m of subEntries(choice)) if (m.sym && m.sym.visible !== no) return m.sym;
+  return null;
+}
+
+/**
+ * sym_calc_choice() (6.12): the chosen member (first visible member with user value y in
+ * priority order, else the default unless the user set it to n, else the first visible member
+ * without a user value, else the last visible member in priority order); sets every visible
+ * member's value (y for the chosen one, n for the others), SYMBOL_VALID and SYMBOL_WRITE.
+ */
+export function symCalcChoice612(choice: Menu): Sym | null {
+  const c = ctx();
+  const list = c.choiceList.get(choice) ?? [];
+  let res: Sym | null = null;
+  for (const s of list) {
+    symCalcVisibility(s);
+    if (s.visible === no) continue;
+    if (symHasValue(s) && s.def[S_DEF_USER].tri === yes) {
+      res = s;
+      break;
+    }
+  }
+  if (!res) {
+    res = symChoiceDefault612(choice);
+    if (res && symHasValue(res) && res.def[S_DEF_USER].tri === no) res = null;
+  }
+  if (!res) {
+    for (const m of subEntries(choice)) {
+      const s = m.sym;
+      if (!s || s.visible === no || symHasValue(s)) continue;
+      res = s;
+      break;
+    }
+  }
+  if (!res) {
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (list[i].visible === no) continue;
+      res = list[i];
+      break;
+    }
+  }
+  for (const m of subEntries(choice)) {
+    const s = m.sym;
+    if (!s || s.visible === no) continue;
+    const val: Tristate = s === res ? yes : no;
+    if (s.curr.tri !== val) symSetChanged(s);
+    s.curr.tri = val;
+    s.flags |= SYMBOL_VALID | SYMBOL_WRITE;
+  }
+  return res;
+}
+
+/** list_move(): put `sym` first in its choice's priority list (highest priority). */
+export function choiceMoveFirst(choice: Menu, sym: Sym): void {
+  const c = ctx();
+  const list = c.choiceList.get(choice);
+  if (!list) return;
+  const old = c.choiceLink.get(sym);
+  if (old) {
+    const l = c.choiceList.get(old)!;
+    const i = l.indexOf(sym);
+    if (i >= 0) l.splice(i, 1);
+  }
+  list.unshift(sym);
+  c.choiceLink.set(sym, choice);
+}
+
+/** list_move_tail(): put `sym` last in its choice's priority list (lowest priority). */
+export function choiceMoveLast(choice: Menu, sym: Sym): void {
+  const c = ctx();
+  const list = c.choiceList.get(choice);
+  if (!list) return;
+  const old = c.choiceLink.get(sym);
+  if (old) {
+    const l = c.choiceList.get(old)!;
+    const i = l.indexOf(sym);
+    if (i >= 0) l.splice(i, 1);
+  }
+  list.push(sym);
+  c.choiceLink.set(sym, choice);
+}
+
+/**
+ * choice_set_value() (6.12): the user picks `sym` in `choice`: every visible member gets user
+ * value y (sym) or n, moving to the head of the priority list in menu order.
+ */
+export function choiceSetValue(choice: Menu, sym: Sym): void {
+  let changed = false;
+  for (const m of subEntries(choice)) {
+    const s = m.sym;
+    if (!s || s.visible === no) continue;
+    const val: Tristate = s === sym ? yes : no;
+    if (s.curr.tri !== val) changed = true;
+    s.def[S_DEF_USER].tri = val;
+    s.flags |= SYMBOL_DEF_USER;
+    choiceMoveFirst(choice, s);
+  }
+  if (changed) symClearAllValid();
+}
+
+/** sym_calc_value() of 6.12's symbol.c. */
+function symCalcValue612(sym: Sym): void {
+  const c = ctx();
+  sym.flags |= SYMBOL_VALID;
+  const oldVal = sym.curr.val;
+  const oldTri = sym.curr.tri;
+  let newVal: string | null;
+  let newTri: Tristate = no;
+  switch (sym.type) {
+    case SymbolType.Int: newVal = '0'; break;
+    case SymbolType.Hex: newVal = '0x0'; break;
+    case SymbolType.String: newVal = ''; break;
+    case SymbolType.Bool:
+    case SymbolType.Tristate: newVal = 'n'; break;
+    default:
+      sym.curr = { val: sym.name, tri: no };
+      return;
+  }
+  sym.flags &= ~SYMBOL_WRITE;
+  symCalcVisibility(sym);
+  if (sym.visible !== no) sym.flags |= SYMBOL_WRITE;
+  sym.curr = { val: newVal, tri: newTri };
+  switch (symGetType(sym)) {
+    case SymbolType.Bool:
+    case SymbolType.Tristate: {
+      const choiceMenu = symGetChoiceMenu(sym);
+      if (choiceMenu) {
+        symCalcChoice612(choiceMenu);
+        newTri = sym.curr.tri;
+      } else {
+        let calc = false;
+        if (sym.visible !== no && symHasValue(sym)) {
+          newTri = exprAnd(sym.def[S_DEF_USER].tri, sym.visible);
+          calc = true;
+        }
+        if (!calc) {
+          if (sym.rev_dep.tri !== no) sym.flags |= SYMBOL_WRITE;
+          if (!symIsChoice(sym)) {
+            const prop = symGetDefaultProp(sym);
+            if (prop) {
+              newTri = exprAnd(exprCalcValue(prop.expr), prop.visible.tri);
+              if (newTri !== no) sym.flags |= SYMBOL_WRITE;
+            }
+            if (sym.implied.tri !== no) {
+              sym.flags |= SYMBOL_WRITE;
+              newTri = exprOr(newTri, sym.implied.tri);
+              newTri = exprAnd(newTri, sym.dir_dep.tri);
+            }
+          }
+        }
+        if (sym.dir_dep.tri < sym.rev_dep.tri) symWarnUnmetDep(sym);
+        newTri = exprOr(newTri, sym.rev_dep.tri);
+      }
+      if (newTri === mod && symGetType(sym) === SymbolType.Bool) newTri = yes;
+      break;
+    }
+    case SymbolType.String:
+    case SymbolType.Hex:
+    case SymbolType.Int: {
+      if (sym.visible !== no && symHasValue(sym)) {
+        newVal = sym.def[S_DEF_USER].val;
+        break;
+      }
+      const prop = symGetDefaultProp(sym);
+      if (prop) {
+        const ds = propGetSymbol(prop);
+        if (ds) {
+          sym.flags |= SYMBOL_WRITE;
+          symCalcValue(ds);
+          newVal = ds.curr.val;
+        }
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  sym.curr = { val: newVal, tri: newTri };
+  symValidateRange(sym);
+  if (oldVal !== sym.curr.val || oldTri !== sym.curr.tri) {
+    symSetChanged(sym);
+    if (c.modulesSym === sym) {
+      symSetAllChanged();
+      c.modulesVal = sym.curr.tri;
+    }
+  }
+  if (symIsChoice(sym)) sym.flags &= ~SYMBOL_WRITE;
 }

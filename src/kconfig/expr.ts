@@ -367,6 +367,7 @@ function eliminateDupsPair(type: 'and' | 'or', h1: Holder, k1: string, h2: Holde
  */
 export function exprEliminateDups(e: Expr | null): Expr | null {
   if (!e) return e;
+  if (ctx().v612) return eliminateDups612(e);
   const old = transCount;
   const h: Holder = { v: e };
   for (;;) {
@@ -378,6 +379,91 @@ export function exprEliminateDups(e: Expr | null): Expr | null {
   }
   transCount = old;
   return h.v;
+}
+
+/**
+ * expr_eliminate_yn() of 6.12: as 6.1's, but nothing is rewritten in place: when neither
+ * operand of the top && / || reduces to y or n, the expression is returned unchanged (the
+ * operands' own simplifications are dropped, as 6.12's immutable expressions do).
+ */
+function eliminateYn612(e: Expr): Expr {
+  if (e.type !== 'and' && e.type !== 'or') return e;
+  const s = symRef();
+  const l = eliminateYn612(e.left);
+  const r = eliminateYn612(e.right);
+  if (e.type === 'and') {
+    if (l.type === 'symbol') {
+      if (l.sym === s.no) return l;
+      if (l.sym === s.yes) return r;
+    }
+    if (r.type === 'symbol') {
+      if (r.sym === s.no) return r;
+      if (r.sym === s.yes) return l;
+    }
+  } else {
+    if (l.type === 'symbol') {
+      if (l.sym === s.no) return r;
+      if (l.sym === s.yes) return l;
+    }
+    if (r.type === 'symbol') {
+      if (r.sym === s.no) return l;
+      if (r.sym === s.yes) return r;
+    }
+  }
+  return e;
+}
+
+interface Box { v: Expr }
+
+/** expr_eliminate_dups1() of 6.12: join the leaves of *ep1 with those of *ep2 (new nodes). */
+function eliminateDups1612(type: 'and' | 'or', ep1: Box, ep2: Box): void {
+  const e1 = ep1.v;
+  if (e1.type === type) {
+    const l: Box = { v: e1.left };
+    const r: Box = { v: e1.right };
+    eliminateDups1612(type, l, ep2);
+    eliminateDups1612(type, r, ep2);
+    ep1.v = exprAllocTwo(type, l.v, r.v);
+    return;
+  }
+  const e2 = ep2.v;
+  if (e2.type === type) {
+    const l: Box = { v: e2.left };
+    const r: Box = { v: e2.right };
+    eliminateDups1612(type, ep1, l);
+    eliminateDups1612(type, ep1, r);
+    ep2.v = exprAllocTwo(type, l.v, r.v);
+    return;
+  }
+  if (e1.type === 'symbol' && e2.type === 'symbol' && e1.sym !== e2.sym) return; // join gives NULL
+  const s = symRef();
+  const tmp = type === 'or' ? joinOr(e1, e2) : joinAnd(e1, e2);
+  if (tmp) {
+    ep1.v = exprAllocSymbol(type === 'or' ? s.no : s.yes);
+    ep2.v = tmp;
+    transCount++;
+  }
+}
+
+/**
+ * expr_eliminate_dups() of Linux 6.12: simplify both operands recursively, join the leaves of
+ * the left operand with those of the right, drop y/n operands; repeat while anything changed.
+ */
+function eliminateDups612(e0: Expr): Expr {
+  let e = e0;
+  const old = transCount;
+  do {
+    transCount = 0;
+    if (e.type === 'or' || e.type === 'and') {
+      const l: Box = { v: eliminateDups612(e.left) };
+      const r: Box = { v: eliminateDups612(e.right) };
+      eliminateDups1612(e.type, l, r);
+      e = exprAllocTwo(e.type, l.v, r.v);
+    }
+    e = eliminateYn612(e);
+  } while (transCount);
+  transCount = old;
+  return e;
 }
 
 /**

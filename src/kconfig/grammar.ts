@@ -7,10 +7,15 @@
  * (scripts/precompile-grammar.mjs: `{source, recipe}`) when its source equals
  * grammar/kconfig.ohm, and compiled from the .ohm otherwise. Results are cached by exact canonical text (many lines
  * repeat: `bool`, `help`, `default y`, `depends on PCI`, ...).
+ *
+ * Nothing is done at import time: ohm-js (its CommonJS build, so that it can be loaded
+ * synchronously) and the grammar are loaded on the first line whose shape is not already known
+ * (with the shape table of parse-cache.ts, a warm parse never loads them).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import * as ohm from 'ohm-js';
+import type * as ohm from 'ohm-js';
 import { KEYWORDS } from './lexer.js';
 
 /** A symbol reference in an expression: a word (T_WORD) or a quoted string (T_WORD_QUOTE). */
@@ -46,6 +51,10 @@ export type Stmt =
   | { k: 'choice'; name: string | null }
   | { k: 'visible'; cond: ExprAst | null };
 
+let ohmLib: typeof ohm | null = null;
+/** ohm-js, loaded on first use. */
+const ohmRuntime = (): typeof ohm => (ohmLib ??= createRequire(import.meta.url)('ohm-js') as typeof ohm);
+
 const grammarPath = fileURLToPath(new URL('../../grammar/kconfig.ohm', import.meta.url));
 const recipePath = fileURLToPath(new URL('../grammar/kconfig.recipe.json', import.meta.url));
 
@@ -60,17 +69,25 @@ export function loadGrammar(): ohm.Grammar {
       const stored = JSON.parse(readFileSync(recipePath, 'utf8')) as { source?: string; recipe?: string };
       if (stored.source === source && typeof stored.recipe === 'string') {
         // makeRecipe is exported by ohm-js but missing from its type declarations.
-        const make = (ohm as unknown as { makeRecipe: (r: string) => ohm.Grammar }).makeRecipe;
+        const make = (ohmRuntime() as unknown as { makeRecipe: (r: string) => ohm.Grammar }).makeRecipe;
         return make(stored.recipe);
       }
     } catch {
       // fall through to compiling the source
     }
   }
-  return ohm.grammar(source);
+  return ohmRuntime().grammar(source);
 }
 
-const grammar = loadGrammar();
+let grammarAndSemantics: { grammar: ohm.Grammar; semantics: ohm.Semantics } | null = null;
+/** The grammar and its `ast` operation, made on first use. */
+function grammarOnce(): { grammar: ohm.Grammar; semantics: ohm.Semantics } {
+  if (!grammarAndSemantics) {
+    const grammar = loadGrammar();
+    grammarAndSemantics = { grammar, semantics: grammar.createSemantics().addOperation('ast', AST_ACTIONS) };
+  }
+  return grammarAndSemantics;
+}
 
 const unquote = (s: string): string => s.slice(1, -1).replace(/\\(.)/g, '$1');
 
@@ -92,7 +109,7 @@ const ordinal = (node: ohm.Node): Leaf => {
 };
 
 type N = ohm.Node;
-const semantics = grammar.createSemantics().addOperation('ast', {
+const AST_ACTIONS: ohm.ActionDict<unknown> = {
   Line(l: N) { return l.ast(); },
   line(s: N, _e: N) { return s.ast(); },
   config(_k: N, _s: N, w: N) { return { k: 'config', name: w.ast() }; },
@@ -139,7 +156,7 @@ const semantics = grammar.createSemantics().addOperation('ast', {
   symbol(s: N) { return s.ast(); },
   word(w: N) { return ordinal(w); },
   str(q: N, _b: N, _c: N) { return ordinal(q); },
-});
+};
 
 const CMP: Record<string, string> = { '<': 'lth', '<=': 'leq', '>': 'gth', '>=': 'geq', '=': 'equal', '!=': 'unequal' };
 
@@ -206,6 +223,14 @@ function inst(x: unknown, tokens: readonly string[], asText: boolean): unknown {
   return r;
 }
 
+/**
+ * Forget the statements cached by exact line text (the shape table stays): a process that
+ * parses once frees them once the parse is done.
+ */
+export function clearLineCache(): void {
+  exactCache.clear();
+}
+
 /** The shape table (shape -> template AST or null), to persist it (parse-cache.ts). */
 export function exportShapes(): [string, unknown][] {
   return [...cache.entries()];
@@ -240,6 +265,7 @@ function parseShape(tokens: readonly string[]): Stmt | null {
   let tpl = cache.get(shape);
   if (tpl === undefined) {
     grammarStats.matches++;
+    const { grammar, semantics } = grammarOnce();
     const m = grammar.match(shape, 'line');
     tpl = m.succeeded() ? semantics(m).ast() : null;
     cache.set(shape, tpl);

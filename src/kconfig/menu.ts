@@ -20,6 +20,7 @@ import {
   createContext, ctx, propGetSymbol, resetDepStack, symCalcValue, symCheckDeps, symGetChoiceProp, symGetRangeProp,
   symGetStringValue,
   symIsChoice, symIsChoiceValue, symIsOptional, symStringValid, symTypeName, useContext,
+  symGetChoiceMenu, subEntries,
   type EvalContext,
 } from './evaluate.js';
 
@@ -87,7 +88,11 @@ function symCheckProp(sym: Sym): void {
         if (sym.type === SymbolType.Hex || sym.type === SymbolType.Int) {
           if (!menuValidateNumber(sym, sym2)) propWarn(prop, `'${sym.name}': number is invalid`);
         }
-        if (symIsChoice(sym)) {
+        if (symIsChoice(sym) && ctx().v612) {
+          const choice = symGetChoiceMenu(sym2);
+          if (!choice || choice.sym !== sym)
+            propWarn(prop, `choice default symbol '${sym2.name}' is not contained in the choice`);
+        } else if (symIsChoice(sym)) {
           const cp = symGetChoiceProp(sym2);
           if (!cp || propGetSymbol(cp) !== sym)
             propWarn(prop, `choice default symbol '${sym2.name}' is not contained in the choice`);
@@ -118,6 +123,10 @@ function symCheckProp(sym: Sym): void {
 /** menu_finalize(): see the module comment. Recursive over `parent`'s subtree. */
 export function menuFinalize(parent: Menu): void {
   const c = ctx();
+  if (c.v612) {
+    menuFinalize612(parent, false);
+    return;
+  }
   const sym = parent.sym;
   if (parent.list) {
     let parentdep: Expr | null;
@@ -247,6 +256,117 @@ export function menuFinalize(parent: Menu): void {
   }
 }
 
+/**
+ * _menu_finalize() of Linux 6.12's menu.c: as 6.1 but choices are plain parents (their members
+ * carry the menu dependencies directly, no P_CHOICE list, no choice type inference, no
+ * `<visibility> && m` reverse dependency), and no automatic submenus inside a choice.
+ * Expressions are copied before rewriting: 6.12's are immutable (hash-consed), ours are
+ * rewritten in place and may be shared (menu visibility).
+ */
+function menuFinalize612(parent: Menu, insideChoice: boolean): void {
+  const c = ctx();
+  const sym = parent.sym;
+  if (parent.list) {
+    for (let menu: Menu | null = parent.list; menu; menu = menu.next) {
+      let basedep = rewriteM(exprCopy(menu.dep));
+      basedep = exprTransform(basedep);
+      basedep = exprAllocAnd(exprCopy(parent.dep), basedep);
+      basedep = exprEliminateDups(basedep);
+      menu.dep = basedep;
+      const props: Property[] = menu.sym ? menu.sym.props : menu.prompt ? [menu.prompt] : [];
+      for (let i = 0; i < props.length; i++) {
+        const prop = props[i];
+        if (prop.menu !== menu) continue;
+        let dep = rewriteM(exprCopy(prop.visible.expr));
+        dep = exprTransform(dep);
+        dep = exprAllocAnd(exprCopy(basedep), dep);
+        dep = exprEliminateDups(dep);
+        prop.visible.expr = dep;
+        if (prop.type === 'select') {
+          const es = propGetSymbol(prop)!;
+          es.rev_dep.expr = exprAllocOr(es.rev_dep.expr, exprAllocAnd(exprAllocSymbol(menu.sym!), exprCopy(dep)));
+        } else if (prop.type === 'imply') {
+          const es = propGetSymbol(prop)!;
+          es.implied.expr = exprAllocOr(es.implied.expr, exprAllocAnd(exprAllocSymbol(menu.sym!), exprCopy(dep)));
+        }
+      }
+    }
+    const inChoice = !!sym && symIsChoice(sym);
+    for (let menu: Menu | null = parent.list; menu; menu = menu.next) menuFinalize612(menu, inChoice);
+  } else if (!insideChoice && sym) {
+    let basedep: Expr | null = parent.prompt ? exprCopy(parent.prompt.visible.expr) : null;
+    basedep = exprTransCompare(basedep, 'unequal', c.tree.symbolNo);
+    basedep = exprEliminateDups(exprTransform(basedep));
+    let lastMenu: Menu | null = null;
+    for (let menu: Menu | null = parent.next; menu; menu = menu.next) {
+      let dep: Expr | null = exprCopy(menu.prompt ? menu.prompt.visible.expr : menu.dep);
+      if (!exprContainsSymbol(dep, sym)) break;
+      if (!exprDependsSymbol(dep, sym)) {
+        dep = exprTransCompare(dep, 'unequal', c.tree.symbolNo);
+        dep = exprEliminateDups(exprTransform(dep));
+        const r1 = { v: dep, get: () => r1.v, set: (x: Expr) => { r1.v = x; } };
+        const r2 = { v: exprCopy(basedep), get: () => r2.v, set: (x: Expr) => { r2.v = x; } };
+        exprEliminateEq(r1, r2);
+        if (!exprIsYes(r2.v)) break;
+      }
+      menuFinalize612(menu, false);
+      menu.parent = parent;
+      lastMenu = menu;
+    }
+    if (lastMenu) {
+      parent.list = parent.next;
+      parent.next = lastMenu.next;
+      lastMenu.next = null;
+    }
+    sym.dir_dep.expr = exprAllocOr(sym.dir_dep.expr, exprCopy(parent.dep));
+  }
+  for (let menu: Menu | null = parent.list; menu; menu = menu.next) {
+    if (menu.list && (!menu.prompt || !menu.prompt.text)) {
+      let last: Menu = menu.list;
+      for (;;) {
+        last.parent = parent;
+        if (!last.next) break;
+        last = last.next;
+      }
+      last.next = menu.next;
+      menu.next = menu.list;
+      menu.list = null;
+    }
+  }
+  if (sym && !(sym.flags & SYMBOL_WARNED)) {
+    if (sym.type === SymbolType.Unknown) menuWarn(parent, 'config symbol defined without type');
+    symCheckProp(sym);
+    sym.flags |= SYMBOL_WARNED;
+  }
+}
+
+/**
+ * 6.12's choice member lists as parser.y builds them (menu->choice_members): every `config`
+ * entry met while a choice block is open joins that choice's list, in parse order, unless it
+ * is already on a list; the end of any choice block closes the open choice.
+ */
+function buildChoiceLists612(c: EvalContext): void {
+  let current: Menu | null = null;
+  const walk = (m: Menu): void => {
+    for (let menu: Menu | null = m.list; menu; menu = menu.next) {
+      const s = menu.sym;
+      if (s && symIsChoice(s)) {
+        c.choiceList.set(menu, []);
+        current = menu;
+        walk(menu);
+        current = null;
+        continue;
+      }
+      if (s && current && !menu.isMenuconfig && !c.choiceLink.has(s)) {
+        c.choiceList.get(current)!.push(s);
+        c.choiceLink.set(s, current);
+      }
+      if (menu.list) walk(menu);
+    }
+  };
+  walk(c.tree.rootMenu);
+}
+
 /** Options of {@link finalizeTree}. */
 export interface FinalizeOptions {
   /** Environment the tool reads (KCONFIG_*, CONFIG_); default process.env. */
@@ -271,6 +391,44 @@ export function finalizeTree(tree: KconfigTree, opts: FinalizeOptions = {}): Eva
   const root = tree.rootMenu;
   if (!root.prompt) {
     root.prompt = { type: 'menu', text: 'Main menu', visible: { expr: null, tri: 0 }, expr: null, menu: root, filename: root.file, lineno: root.lineno };
+  }
+  if (c.v612) {
+    buildChoiceLists612(c);
+    menuFinalize(root);
+    c.choiceMenuMemo = new Map();
+    resetDepStack();
+    let errors = 0;
+    let first: Sym | null = null;
+    for (const menu of subEntries(root)) {
+      const s = menu.sym;
+      if (s && symCheckDeps(s)) {
+        errors++;
+        first ??= s;
+      }
+      if (s && symIsChoice(s)) {
+        for (const child of subEntries(menu)) {
+          if (!child.sym) continue;
+          for (const prop of child.sym.props) {
+            if (prop.type === 'default') {
+              c.stderr(`${prop.filename}:${prop.lineno}: error: defaults for choice values not supported\n`);
+              errors++;
+              first ??= child.sym;
+            }
+            if (prop.menu !== child && prop.type === 'prompt' && prop.menu.parent !== child.parent) {
+              c.stderr(`${prop.filename}:${prop.lineno}: error: choice value has a prompt outside its choice group\n`);
+              errors++;
+              first ??= child.sym;
+            }
+          }
+        }
+      }
+    }
+    if (errors) {
+      const m = first!.menus[0] ?? root;
+      throw new KconfigError(m.file, m.lineno, 1, `recursive dependency or invalid choice involving ${first!.name ?? '<choice>'}`);
+    }
+    c.confChanged = true;
+    return c;
   }
   menuFinalize(root);
   resetDepStack();
@@ -312,7 +470,7 @@ export function menuIsVisible(menu: Menu): boolean {
   if (!sym || sym.curr.tri === 0) return false;
   for (let child = menu.list; child; child = child.next) {
     if (menuIsVisible(child)) {
-      sym.flags |= SYMBOL_DEF_USER;
+      if (!ctx().v612) sym.flags |= SYMBOL_DEF_USER;
       return true;
     }
   }
@@ -408,15 +566,17 @@ export function getSymbolStr(sym: Sym): string {
       if (prop) r += `Range : ${exprGstrPrint(prop.expr)}\n`;
     }
   }
-  for (const prop of sym.props) {
-    if (prop.type !== 'symbol' || !prop.menu.prompt) continue;
-    r += `Defined at ${prop.menu.file}:${prop.menu.lineno}\n`;
-    r += getPromptStr(prop.menu.prompt);
+  // 6.1 finds the symbol's nodes through its P_SYMBOL properties, 6.12 through sym->menus.
+  const nodes = ctx().v612 ? sym.menus : sym.props.filter((p) => p.type === 'symbol').map((p) => p.menu);
+  for (const m of nodes) {
+    if (!m.prompt) continue;
+    r += `Defined at ${m.file}:${m.lineno}\n`;
+    r += getPromptStr(m.prompt);
   }
-  for (const prop of sym.props) {
-    if (prop.type !== 'symbol' || prop.menu.prompt) continue;
-    r += `Defined at ${prop.menu.file}:${prop.menu.lineno}\n`;
-    r += getDepStr(prop.menu.dep, '  Depends on: ');
+  for (const m of nodes) {
+    if (m.prompt) continue;
+    r += `Defined at ${m.file}:${m.lineno}\n`;
+    r += getDepStr(m.dep, '  Depends on: ');
   }
   r += getSymbolPropsStr(sym, 'select', 'Selects: ');
   if (sym.rev_dep.expr) {

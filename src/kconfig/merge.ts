@@ -4,10 +4,10 @@
  *
  *  - {@link mergeConfig}: the text merge itself (`merge_config.sh -m [-y] [-r] [-s] BASE FRAG...`).
  *  - {@link mergeConfigFiles}: the same on files, writing the merged result (the `-m` mode: no make).
- *  - {@link runFragmentTarget}: `make <name>.config` (scripts/kconfig/Makefile `%.config`:
- *    merge_config.sh -m .config $(configfiles), then `make olddefconfig`).
- *  - {@link runTinyconfig}: `make tinyconfig` (KCONFIG_ALLCONFIG=kernel/configs/tiny-base.config
- *    allnoconfig, then `make tiny.config`).
+ *  - {@link configFragmentFiles}: the files `make <name>.config` merges.
+ *
+ * The make targets built on it (`<name>.config`, tinyconfig, and merge_config.sh's own
+ * alldefconfig run) are modes of runConfig() in config.ts.
  *
  * What merge_config.sh does, step by step (and this module does the same, quirks included):
  * for each fragment, every line `CONFIG_X=...` or `# CONFIG_X is not set` names a symbol; if the
@@ -19,10 +19,9 @@
  * demote an existing `=y`: the fragment's lines for that symbol are dropped instead.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { srcArchOf } from './environment.js';
-import { runConfig, type RunConfigOptions, type RunConfigResult } from './config.js';
 
 /** One configuration fragment: its name (for messages) and its text. */
 export interface ConfigFragment {
@@ -164,14 +163,15 @@ export function mergeConfig(base: string, fragments: readonly ConfigFragment[], 
  *   in strict mode on a redefinition.
  */
 export function mergeConfigFiles(opts: { base: string; fragments: readonly string[]; output?: string } & MergeConfigOptions): MergeConfigResult & { output: string } {
-  const base = existsSync(opts.base) ? readFileSync(opts.base, 'utf8') : '';
+  // latin1: bytes in, the same bytes out, as sed and cat treat them.
+  const base = existsSync(opts.base) ? readFileSync(opts.base, 'latin1') : '';
   const frags = opts.fragments.map((f) => {
     if (!existsSync(f)) throw new MergeConfigError(`The merge file '${f}' does not exist.  Exit.`);
-    return { name: f, text: readFileSync(f, 'utf8') };
+    return { name: f, text: readFileSync(f, 'latin1') };
   });
   const r = mergeConfig(base, frags, { ...opts, baseName: opts.baseName ?? opts.base });
   const output = opts.output ?? opts.base;
-  writeFileAtomic(output, r.text);
+  writeFileAtomic(output, Buffer.from(r.text, 'latin1'));
   return { ...r, output };
 }
 
@@ -182,42 +182,4 @@ export function mergeConfigFiles(opts: { base: string; fragments: readonly strin
  */
 export function configFragmentFiles(srctree: string, arch: string, target: string): string[] {
   return [join(srctree, 'kernel/configs', target), join(srctree, 'arch', srcArchOf(arch), 'configs', target)].filter((f) => existsSync(f));
-}
-
-/** Options shared by {@link runFragmentTarget} and {@link runTinyconfig}: those of runConfig but the mode. */
-export type ConfigTargetOptions = Omit<RunConfigOptions, 'mode' | 'defconfigFile'>;
-
-/**
- * `make <target>` for a fragment target such as `tiny.config` or `kvm_guest.config`
- * (scripts/kconfig/Makefile `%.config`): merge the target's fragment files into
- * `<objtree>/.config`, then run olddefconfig.
- * Extra fragments (files, absolute or relative to the cwd) may follow the target's own, as when
- * merge_config.sh is given more files; pass `target: null` to merge only them.
- * @returns the merge result and the olddefconfig result.
- * @throws MergeConfigError (userError) when the target names no fragment file for this ARCH
- *   ("No configuration exists for this target on this architecture"); what runConfig throws.
- */
-export function runFragmentTarget(target: string | null, opts: ConfigTargetOptions & { extraFragments?: string[] }): { merge: MergeConfigResult; config: RunConfigResult } {
-  const srctree = resolve(opts.srctree);
-  const objtree = resolve(opts.objtree ?? srctree);
-  const files = target === null ? [] : configFragmentFiles(srctree, opts.arch, target);
-  if (target !== null && files.length === 0) throw new MergeConfigError(`${target}: No configuration exists for this target on this architecture`);
-  files.push(...(opts.extraFragments ?? []).map((f) => resolve(f)));
-  const merge = mergeConfigFiles({ base: join(objtree, '.config'), fragments: files, baseName: '.config' });
-  const config = runConfig({ ...opts, mode: 'olddefconfig' });
-  return { merge, config };
-}
-
-/**
- * `make tinyconfig` (scripts/kconfig/Makefile): allnoconfig with
- * KCONFIG_ALLCONFIG=kernel/configs/tiny-base.config, then `make tiny.config` (merge
- * kernel/configs/tiny.config and arch/$SRCARCH/configs/tiny.config, then olddefconfig).
- * @returns the results of the three steps.
- * @throws what {@link runFragmentTarget} and runConfig throw.
- */
-export function runTinyconfig(opts: ConfigTargetOptions): { allnoconfig: RunConfigResult; merge: MergeConfigResult; olddefconfig: RunConfigResult } {
-  const env = { ...(opts.env ?? process.env), KCONFIG_ALLCONFIG: 'kernel/configs/tiny-base.config' };
-  const allnoconfig = runConfig({ ...opts, env, mode: 'allnoconfig' });
-  const { merge, config } = runFragmentTarget('tiny.config', opts);
-  return { allnoconfig, merge, olddefconfig: config };
 }

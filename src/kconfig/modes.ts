@@ -14,6 +14,7 @@ import {
   choiceData, choiceMembers, ctx, setAllChoiceValues, symCalcValue, symClearAllValid, symDepErrors, symGetChoiceValue,
   symGetStringValue, symGetType, symHasValue, symIsChangeable, symIsChoice, symIsChoiceValue, symSetStringValue,
   symSetTristateValue, symTristateWithinRange,
+  choiceMoveLast, choiceSetValue, subEntries, symCalcChoice612,
 } from './evaluate.js';
 import {
   confErrors, confGetChanged, confRead, confReadSimple, confWrite, confWriteAutoconf, confWriteDefconfig,
@@ -154,6 +155,10 @@ function confSetAllNewSymbols(mode: DefMode): boolean {
     else if (p.length === 3) { pby = p[0]; pty = p[1]; ptm = p[2]; }
     if (pty + ptm > 100) throw new ConfModeError('KCONFIG_PROBABILITY: Numerical result out of range');
   }
+  if (c.v612) {
+    confSetAllNewSymbols612(mode, pby, pty, ptm);
+    return false;
+  }
   for (const sym of c.hashOrder) {
     if (symHasValue(sym) || sym.flags & SYMBOL_VALID) continue;
     const t = symGetType(sym);
@@ -195,6 +200,66 @@ function confSetAllNewSymbols(mode: DefMode): boolean {
   return hasChanged;
 }
 
+/**
+ * randomize_choice_values() of 6.12: give `cnt` members without a user value, drawn one by
+ * one in a random order, user value y, each moved to the tail of the priority list.
+ */
+function randomizeChoiceValues612(choice: Menu): void {
+  let cnt = 0;
+  for (const m of subEntries(choice)) if (m.sym && !symHasValue(m.sym)) cnt++;
+  while (cnt > 0) {
+    let x = rand() % cnt;
+    for (const m of subEntries(choice)) {
+      const sym = m.sym;
+      if (sym && !symHasValue(sym)) x--;
+      if (x < 0) {
+        sym!.def[S_DEF_USER].tri = yes;
+        sym!.flags |= SYMBOL_DEF_USER;
+        choiceMoveLast(choice, sym!);
+        break;
+      }
+    }
+    cnt--;
+  }
+}
+
+/**
+ * conf_set_all_new_symbols() of 6.12: one pass over the menu tree in order; entries with a
+ * prompt whose bool/tristate symbol has no user value get the mode's answer; a choice is
+ * randomised where its entry is met (randconfig only).
+ */
+function confSetAllNewSymbols612(mode: DefMode, pby: number, pty: number, ptm: number): void {
+  for (const menu of subEntries(ctx().tree.rootMenu)) {
+    const sym = menu.sym;
+    if (!sym || !menu.prompt || symHasValue(sym) || (sym.type !== SymbolType.Bool && sym.type !== SymbolType.Tristate) ||
+      symIsChoiceValue(sym)) continue;
+    if (symIsChoice(sym)) {
+      if (mode === 'random') randomizeChoiceValues612(menu);
+      continue;
+    }
+    let val: Tristate;
+    switch (mode) {
+      case 'yes': val = yes; break;
+      case 'mod': val = mod; break;
+      case 'no': val = no; break;
+      case 'random': {
+        val = no;
+        const cnt = rand() % 100;
+        if (sym.type === SymbolType.Tristate) {
+          if (cnt < pty) val = yes;
+          else if (cnt < pty + ptm) val = mod;
+        } else if (cnt < pby) val = yes;
+        break;
+      }
+      default:
+        continue;
+    }
+    sym.def[S_DEF_USER].tri = val;
+    sym.flags |= SYMBOL_DEF_USER;
+  }
+  symClearAllValid();
+}
+
 /** conf_rewrite_tristates(): user values old_val of tristate symbols become new_val. */
 function confRewriteTristates(oldVal: Tristate, newVal: Tristate): void {
   for (const sym of ctx().hashOrder) {
@@ -221,15 +286,27 @@ function out(s: string): void {
 
 const pad = (n: number): string => ' '.repeat(Math.max(0, n));
 
+/**
+ * Interactive answers (conf on a terminal, src/tui/oldconfig.ts): when set, each question of
+ * the dialog is answered by `ask(menu)` — the node being asked, its question already printed —
+ * instead of a line of {@link ConfModeOptions.input}: a line ending in "\n", or null for end of file.
+ */
+let confAsk: ((menu: Menu) => string | null) | null = null;
+let asking: Menu | null = null;
+/** Install (or remove, with null) the interactive answerer of the line-oriented dialog. */
+export function setConfAsk(ask: ((menu: Menu) => string | null) | null): void {
+  confAsk = ask;
+}
+
 function readLine(d: Dialog): void {
-  const l = d.input.shift();
+  const l = confAsk ? (confAsk(asking!) ?? undefined) : d.input.shift();
   if (l === undefined) {
     ctx().stderr('\nError in reading or end of file.\n');
     out(d.line); // line keeps its previous content, as with a failed fgets, and is echoed
     return;
   }
   d.line = l;
-  out(l); // !tty_stdio: conf echoes the answer
+  if (!confAsk) out(l); // !tty_stdio: conf echoes the answer (a terminal shows it itself)
 }
 
 function confAskvalue(d: Dialog, sym: Sym, def: string | null): boolean {
@@ -250,6 +327,7 @@ function confAskvalue(d: Dialog, sym: Sym, def: string | null): boolean {
 const strip = (s: string): string => s.replace(/^\s+/, '').replace(/\s+$/, '');
 
 function confString(d: Dialog, menu: Menu): void {
+  asking = menu;
   const sym = menu.sym!;
   for (;;) {
     out(`${pad(d.indent - 1)}${menu.prompt!.text} (${sym.name}) `);
@@ -269,6 +347,7 @@ function confString(d: Dialog, menu: Menu): void {
 }
 
 function confSym(d: Dialog, menu: Menu): void {
+  asking = menu;
   const sym = menu.sym!;
   for (;;) {
     out(`${pad(d.indent - 1)}${menu.prompt!.text} `);
@@ -303,7 +382,72 @@ function confSym(d: Dialog, menu: Menu): void {
   }
 }
 
+/** conf_choice() of 6.12: list the visible members, read the pick, choice_set_value(). */
+function confChoice612(d: Dialog, menu: Menu): void {
+  asking = menu;
+  let isNew = false;
+  for (;;) {
+    out(`${pad(d.indent - 1)}${menuGetPrompt(menu)}\n`);
+    const defSym = symCalcChoice612(menu);
+    let cnt = 0;
+    let def = 0;
+    d.line = '';
+    for (let child = menu.list; child; child = child.next) {
+      if (!menuIsVisible(child)) continue;
+      if (!child.sym) {
+        out(`${pad(d.indent - 1)}* ${menuGetPrompt(child)}\n`);
+        continue;
+      }
+      cnt++;
+      if (child.sym === defSym) {
+        def = cnt;
+        out(`${pad(d.indent - 1)}>`);
+      } else out(pad(d.indent));
+      out(` ${cnt}. ${menuGetPrompt(child)} (${child.sym.name})`);
+      if (!symHasValue(child.sym)) {
+        isNew = true;
+        out(' (NEW)');
+      }
+      out('\n');
+    }
+    out(`${pad(d.indent - 1)}choice`);
+    if (cnt === 1) {
+      out('[1]: 1\n');
+    } else {
+      out(`[1-${cnt}?]: `);
+      if ((d.mode === 'oldconfig' || d.mode === 'syncconfig') && !isNew) {
+        cnt = def;
+        out(`${cnt}\n`);
+      } else if (d.mode === 'oldconfig' || d.mode === 'syncconfig' || d.mode === 'oldaskconfig') {
+        readLine(d);
+        const l = strip(d.line);
+        d.line = l;
+        if (l[0] === '?') {
+          printHelp(menu);
+          continue;
+        }
+        if (!l[0]) cnt = def;
+        else if (/^[0-9]/.test(l)) cnt = parseInt(l, 10);
+        else continue;
+      }
+    }
+    let child: Menu | null;
+    for (child = menu.list; child; child = child.next) {
+      if (!child.sym || !menuIsVisible(child)) continue;
+      if (!--cnt) break;
+    }
+    if (!child) continue;
+    if (d.line && d.line.endsWith('?')) {
+      printHelp(child);
+      continue;
+    }
+    choiceSetValue(menu, child.sym!);
+    return;
+  }
+}
+
 function confChoice(d: Dialog, menu: Menu): boolean {
+  asking = menu;
   const sym = menu.sym!;
   const isNew = !symHasValue(sym);
   if (symIsChangeable(sym)) {
@@ -399,7 +543,10 @@ function conf(d: Dialog, menu: Menu): void {
     }
   }
   if (sym) {
-    if (symIsChoice(sym)) {
+    if (symIsChoice(sym) && ctx().v612) {
+      confChoice612(d, menu);
+      return;
+    } else if (symIsChoice(sym)) {
       confChoice(d, menu);
       if (sym.curr.tri !== mod) return;
     } else if (sym.type === SymbolType.Int || sym.type === SymbolType.Hex || sym.type === SymbolType.String) confString(d, menu);
@@ -413,7 +560,7 @@ function conf(d: Dialog, menu: Menu): void {
 function checkConf(d: Dialog, menu: Menu): void {
   if (!menuIsVisible(menu)) return;
   const sym = menu.sym;
-  if (sym && !symHasValue(sym) && (symIsChangeable(sym) || (symIsChoice(sym) && sym.curr.tri === yes))) {
+  if (sym && !symHasValue(sym) && (symIsChangeable(sym) || (!ctx().v612 && symIsChoice(sym) && sym.curr.tri === yes))) {
     if (d.mode === 'listnewconfig') {
       if (sym.name) out(printSymbolForListconfig(sym));
     } else if (d.mode === 'helpnewconfig') {

@@ -48,7 +48,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix } from 'node:path';
-import fg from 'fast-glob';
+import { createRequire } from 'node:module';
+import type FastGlob from 'fast-glob';
 import {
   KconfigError,
   SYMBOL_CHOICE,
@@ -66,12 +67,17 @@ import {
 } from './model.js';
 import { KEYWORDS, positionOf, splitLogicalLines, type LexItem, type StmtLine } from './lexer.js';
 import { EXP_MARK, Preprocessor, tokenizeLine, type MessageSink, type RunShell } from './preprocess.js';
-import { parseLine, type ExprAst, type Stmt, type SymRef } from './grammar.js';
+import { clearLineCache, parseLine, type ExprAst, type Stmt, type SymRef } from './grammar.js';
 import { SymbolTable } from './symbol-table.js';
-import { FILE_MARK, ParseCache, prepareMemo, type PreparedFile, type PreparedItem } from './parse-cache.js';
+import { FILE_MARK, ParseCache, clearPreparedMemo, prepareMemo, type PreparedFile, type PreparedItem } from './parse-cache.js';
 import { cacheDir } from '../runner/cache.js';
+import { runWithProbes, type ProbeOptions, type ProbeStats } from './probes.js';
 
 export type { RunShell, MessageSink } from './preprocess.js';
+
+let fastGlob: typeof FastGlob | null = null;
+/** fast-glob, loaded on first use (only Kconfiglib's rsource/osource patterns need it). */
+const fg = (): typeof FastGlob => (fastGlob ??= createRequire(import.meta.url)('fast-glob') as typeof FastGlob);
 
 /** Options of {@link parseKconfig}. */
 export interface ParseOptions {
@@ -85,8 +91,21 @@ export interface ParseOptions {
   version?: KconfigVersion;
   /** The environment conf runs in (see kconfigEnvironment() in environment.ts). */
   env: Record<string, string>;
-  /** Runs `$(shell,cmd)` probes; default /bin/sh. Inject a recorded table to replay probes. */
+  /**
+   * Runs `$(shell,cmd)` probes. Inject a recorded table to replay probes. Default: /bin/sh in the
+   * object tree, with answers cached on disk and misses run concurrently (probes.ts, see
+   * {@link ParseOptions.probes}).
+   */
   runShell?: RunShell;
+  /** Probe cache and concurrency when no runShell is given (probes.ts {@link ProbeOptions}). */
+  probes?: ProbeOptions;
+  /**
+   * Free the front end's in-process caches once the parse is done (the prepared files by text and
+   * the statements by line text, some 30 MiB for Linux): for a process that parses once, such as
+   * `kbuildts config`, they are only memory held through the evaluation. Default false (tests, the
+   * TUI and other repeated parses keep them).
+   */
+  releaseCaches?: boolean;
   /** Where `$(info)` (stdout) and `$(warning-if)` (stderr) text goes; default the process streams. */
   log?: MessageSink;
   /**
@@ -116,6 +135,8 @@ export interface ParsedKconfig extends KconfigTree {
   cacheMisses: number;
   /** Files whose prepared form was already in this process's memory (parse-cache.ts memo). */
   memoHits: number;
+  /** What the probes cost (cache hits, commands run, parse rounds); absent with an injected runShell. */
+  probes?: ProbeStats;
 }
 
 /** The kind of an open option list (the parser state after an entry's first line). */
@@ -232,7 +253,28 @@ const isCSpace = (c: string): boolean => c === ' ' || (c >= '\t' && c <= '\r');
  * @throws Error (userError) when the top file itself cannot be found ("can't find file Kconfig")
  */
 export function parseKconfig(opts: ParseOptions): ParsedKconfig {
-  return new Parser(opts).run();
+  try {
+    return parseKconfigInner(opts);
+  } finally {
+    if (opts.releaseCaches) {
+      clearPreparedMemo();
+      clearLineCache();
+    }
+  }
+}
+
+function parseKconfigInner(opts: ParseOptions): ParsedKconfig {
+  if (opts.runShell) return new Parser(opts).run();
+  const objtree = opts.objtree ?? opts.srctree;
+  const { result, stats } = runWithProbes(
+    opts.env,
+    { cwd: isAbsolute(objtree) ? objtree : undefined, ...opts.probes },
+    join(cacheDir(), 'probes'),
+    opts.log,
+    (runShell, log) => new Parser({ ...opts, runShell, log }).run(),
+  );
+  result.probes = stats;
+  return result;
 }
 
 class Parser {
@@ -336,7 +378,8 @@ class Parser {
     const tryRead = (p: string): string | null => {
       if (!existsSync(p)) return null; // cheaper than an ENOENT exception per file
       try {
-        return readFileSync(p, 'utf8');
+        // latin1: one char per byte, as the C lexer sees the file (no UTF-8 decoding).
+        return readFileSync(p, 'latin1');
       } catch {
         return null;
       }
@@ -821,9 +864,9 @@ class Parser {
     else {
       const rel = kw === 'rsource' || kw === 'orsource';
       const pattern = rel ? posix.join(dirname(this.file), path) : path;
-      if (fg.isDynamicPattern(pattern)) {
+      if (fg().isDynamicPattern(pattern)) {
         const base = isAbsolute(pattern) ? '/' : this.srctreeEnv;
-        names = fg
+        names = fg()
           .sync(isAbsolute(pattern) ? pattern.slice(1) : pattern, { cwd: base, onlyFiles: true })
           .map((f) => (isAbsolute(pattern) ? `/${f}` : f))
           .sort();

@@ -34,7 +34,7 @@ export const defaultRunShell: RunShell = (cmd, env) => {
     maxBuffer: 64 * 1024 * 1024,
   });
   if (r.error) throw r.error;
-  return r.stdout ? r.stdout.toString('utf8') : '';
+  return r.stdout ? r.stdout.toString('latin1') : ''; // bytes, as do_shell's fread() sees them
 };
 
 /** Variable flavours of preprocess.c `enum variable_flavor`. */

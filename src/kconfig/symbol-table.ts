@@ -60,7 +60,7 @@ function constSym(name: string, type: SymbolType, tri: Tristate, flags: number):
  */
 export function symbolHash(name: string, buckets = 9973): number {
   let hash = 2166136261;
-  for (const byte of Buffer.from(name, 'utf8')) {
+  for (const byte of Buffer.from(name, 'latin1')) {
     const c = byte >= 0x80 ? byte - 0x100 : byte; // char is signed: sign-extends before the xor
     hash = Math.imul((hash ^ c) >>> 0, 0x01000193) >>> 0;
   }

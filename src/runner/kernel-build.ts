@@ -3,7 +3,7 @@
  *
  *  1. {@link prepareKernelTree}: a private Linux tree with the driver copied into drivers/<name>
  *     and wired in (Kconfig `source`, Makefile `obj-$(CONFIG_X) += <name>/`).
- *  2. Configure with {@link runTinyconfig} (`make tinyconfig`: allnoconfig with
+ *  2. Configure with runConfig's tinyconfig (`make tinyconfig`: allnoconfig with
  *     KCONFIG_ALLCONFIG=kernel/configs/tiny-base.config, merge of tiny.config, olddefconfig),
  *     then merge a fragment ({@link kernelFragment}: serial console, initramfs, ELF and script
  *     binaries, kallsyms, and every driver symbol =y; merge_config.sh semantics,
@@ -23,7 +23,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, wri
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kernelVersionOf } from '../kconfig/environment.js';
-import { runFragmentTarget, runTinyconfig } from '../kconfig/merge.js';
+import { runConfig } from '../kconfig/config.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { cacheDir } from './cache.js';
 import { prepareKernelTree, type KernelTree, type PrepareKernelTreeOptions } from './kernel-tree.js';
@@ -233,13 +233,15 @@ function configure(opts: { srcDir: string; outDir: string; arch: string; crossCo
   mkdirSync(work, { recursive: true });
   const common = { srctree: opts.srcDir, objtree: work, arch: opts.arch, crossCompile: opts.crossCompile, silent: true };
   opts.onEvent?.({ type: 'phase', phase: 'configure', message: 'tinyconfig (allnoconfig + tiny-base.config, tiny.config, olddefconfig)' });
-  const tiny = runTinyconfig(common);
+  const tiny = runConfig({ ...common, mode: 'tinyconfig' });
   const fragFile = join(work, 'kbuildts-fragment.config');
   writeFileSync(fragFile, opts.fragment);
   opts.onEvent?.({ type: 'phase', phase: 'configure', message: 'merging the boot and driver fragment, olddefconfig' });
-  const frag = runFragmentTarget(null, { ...common, extraFragments: [fragFile] });
+  // merge_config.sh -m .config FRAGMENT, then make olddefconfig
+  runConfig({ ...common, mode: 'merge', fragments: [join(work, '.config'), fragFile], merge: { mergeOnly: true } });
+  const frag = { config: runConfig({ ...common, mode: 'olddefconfig' }) };
   const text = readFileSync(join(work, '.config'), 'utf8');
-  const warnings = [...tiny.allnoconfig.warnings, ...tiny.olddefconfig.warnings, ...frag.config.warnings];
+  const warnings = [...tiny.warnings, ...frag.config.warnings];
   const old = existsSync(configFile) ? readFileSync(configFile, 'utf8') : null;
   const changed = old !== text;
   if (changed) writeFileAtomic(configFile, text);

@@ -4,10 +4,9 @@
  * Exit status 0 only when the boot was ok (see BootResult.ok in src/runner/boot.ts), 1 otherwise.
  */
 import { Command, Option } from 'commander';
-import { bootArm64, type BootModule, type BootResult } from '../../runner/boot.js';
+import type { BootModule, BootResult } from '../../runner/boot.js';
 import { errnoName } from '../../runner/initramfs.js';
 import { normalizeModuleName } from '../../runner/modinfo.js';
-import { builtinVerdictsForImage, formatVerdicts } from '../../runner/initcalls.js';
 import { basename } from 'node:path';
 
 /** A CLI input error (exit status 1, one line on stderr). */
@@ -116,6 +115,8 @@ Built-in drivers: --kernel Image --append "initcall_debug loglevel=8" (no --insm
       if (!Number.isFinite(timeout) || timeout <= 0) throw usageError(`--timeout '${opts.timeout}': expected a number of seconds`);
       const expect = (opts.expect ?? []).map((e) => (e.length > 2 && e.startsWith('/') && e.endsWith('/') ? new RegExp(e.slice(1, -1)) : e));
       const stream = !opts.quiet && !opts.json;
+      const { bootArm64 } = await import('../../runner/boot.js');
+      const { builtinVerdictsForImage, formatVerdicts } = await import('../../runner/initcalls.js');
       const result = await bootArm64({
         kernel: opts.kernel,
         modules,

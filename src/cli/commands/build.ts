@@ -14,10 +14,8 @@
 import { relative } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
-import { KbuildError } from '../../kbuild/makefile.js';
-import { BuildError, buildTree, type BuildEvent, type BuildResult } from '../../runner/build.js';
-import { runBuildKernel } from './build-kernel.js';
+import type cliProgressType from 'cli-progress';
+import type { BuildEvent, BuildResult } from '../../runner/build.js';
 
 const LEVEL_NAMES: Record<string, string> = { early: 'early', '0': 'pure', '1': 'core', '2': 'postcore', '3': 'arch', '4': 'subsys', '5': 'fs', rootfs: 'rootfs', '6': 'device', '7': 'late' };
 
@@ -83,13 +81,18 @@ export function registerBuild(program: Command): void {
     .option('--driver <dir>', 'with --kernel: the driver directory to build in (default samples/drivers/kbts/early)')
     .option('--enable <symbols...>', 'with --kernel: symbols to set =y (default: the driver\'s own)')
     .action(async (dir: string, opts: BuildCliOptions) => {
+      // Loaded on demand (start-up of the other commands).
       if (opts.kernel) {
+        const { runBuildKernel } = await import('./build-kernel.js');
         await runBuildKernel({ ...opts, srctree: opts.srctree as string | undefined, driver: opts.driver as string | undefined, enable: opts.enable as string[] | undefined });
         return;
       }
+      const { default: cliProgress } = await import('cli-progress');
+      const { KbuildError } = await import('../../kbuild/makefile.js');
+      const { BuildError, buildTree } = await import('../../runner/build.js');
       const json = opts.json === true;
       const tty = process.stderr.isTTY === true && !json;
-      let bar: cliProgress.SingleBar | null = null;
+      let bar: cliProgressType.SingleBar | null = null;
       let done = 0;
       let buildDir = '';
       /** A step's target as Kbuild prints it: relative to the build directory. */
@@ -133,7 +136,7 @@ export function registerBuild(program: Command): void {
           cc: opts.cc ?? (ccEnv ? ccEnv : undefined),
           onEvent,
         });
-        (bar as cliProgress.SingleBar | null)?.stop();
+        (bar as cliProgressType.SingleBar | null)?.stop();
         if (json) {
           process.stdout.write(
             `${JSON.stringify(
@@ -160,7 +163,7 @@ export function registerBuild(program: Command): void {
         for (const m of r.messages) process.stderr.write(`${m}\n`);
         process.stdout.write(formatBuildTable(r));
       } catch (err) {
-        (bar as cliProgress.SingleBar | null)?.stop();
+        (bar as cliProgressType.SingleBar | null)?.stop();
         if (err instanceof KbuildError || err instanceof BuildError) {
           if (json) {
             const diagnostics = err instanceof BuildError ? err.diagnostics : [];

@@ -6,10 +6,19 @@
  * Exit status: 0; 1 for bad input (Kconfig errors as `file:line:col: message`, missing
  * defconfig file); 2 for a missing set-up part; 3 otherwise (src/cli/errors.ts).
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { runConfig } from '../../kconfig/config.js';
 import { CONF_MODES } from '../../kconfig/modes.js';
 import { defaultCrossCompile } from '../../kconfig/environment.js';
+
+/** All of stdin as conf reads it (bytes as latin1); empty when there is none. */
+function readStdin(): string {
+  try {
+    return readFileSync(0, 'latin1');
+  } catch {
+    return '';
+  }
+}
 
 /** Register the `config` command on `program`. */
 export function registerConfig(program: Command): void {
@@ -23,8 +32,24 @@ export function registerConfig(program: Command): void {
     .option('--arch <arch>', 'ARCH', 'arm64')
     .option('--cross-compile <prefix>', 'CROSS_COMPILE (default for arm64: aarch64-linux-gnu-)')
     .option('-s, --silent', 'do not print "configuration written to" messages (conf -s)')
+    .option('--no-probe-cache', 'run every $(shell) probe instead of replaying recorded answers (as KBUILDTS_PROBE_CACHE=0)')
     .addHelpText('after', `\nModes:\n  ${CONF_MODES.join('\n  ')}\n  <name>_defconfig   defconfig from arch/$SRCARCH/configs/<name>_defconfig\n  tinyconfig         allnoconfig + kernel/configs/tiny-base.config, then tiny.config merged\n  <fragment>.config  merge kernel/configs/<fragment>.config (and the arch one) into .config, olddefconfig\n`)
-    .action((mode: string, file: string | undefined, opts: { srctree: string; objtree?: string; arch: string; crossCompile?: string; silent?: boolean }) => {
+    .action(async (mode: string, file: string | undefined, opts: { srctree: string; objtree?: string; arch: string; crossCompile?: string; silent?: boolean; probeCache?: boolean }) => {
+      // The probe cache is read by the Kconfig front end (src/kconfig/probes.ts) from the environment.
+      if (opts.probeCache === false) process.env.KBUILDTS_PROBE_CACHE = '0';
+      // oldconfig/oldaskconfig/syncconfig ask questions: on a terminal with @inquirer prompts
+      // (src/tui/oldconfig.ts); otherwise the answers are stdin's lines, as conf reads them.
+      const asks = mode === 'oldconfig' || mode === 'oldaskconfig' || mode === 'syncconfig';
+      if (asks && process.stdin.isTTY && process.stdout.isTTY) {
+        const { runInteractiveConfig } = await import('../../tui/oldconfig.js');
+        process.exitCode = await runInteractiveConfig({
+          mode, srctree: opts.srctree, objtree: opts.objtree ?? opts.srctree, arch: opts.arch,
+          crossCompile: opts.crossCompile ?? defaultCrossCompile(opts.arch), silent: opts.silent,
+        });
+        return;
+      }
+      // Loaded on demand: `kbuildts --help` and the other commands do not pay for the Kconfig engine.
+      const { runConfig } = await import('../../kconfig/config.js');
       const r = runConfig({
         mode,
         srctree: opts.srctree,
@@ -33,9 +58,10 @@ export function registerConfig(program: Command): void {
         crossCompile: opts.crossCompile ?? defaultCrossCompile(opts.arch),
         defconfigFile: file,
         silent: opts.silent,
-        input: '',
-        onStdout: (t) => process.stdout.write(t),
-        onStderr: (t) => process.stderr.write(t),
+        input: asks && mode !== 'syncconfig' ? readStdin() : '',
+        // conf's text is bytes (files are read as latin1): write the same bytes back out.
+        onStdout: (t) => process.stdout.write(Buffer.from(t, 'latin1')),
+        onStderr: (t) => process.stderr.write(Buffer.from(t, 'latin1')),
       });
       void r;
     });

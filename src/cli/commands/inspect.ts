@@ -4,7 +4,6 @@
  * The work is in src/runner/inspect.ts.
  */
 import type { Command } from 'commander';
-import { formatInspect, inspectObject } from '../../runner/inspect.js';
 
 /** Register the `inspect` command on `program`. */
 export function registerInspect(program: Command): void {
@@ -14,6 +13,7 @@ export function registerInspect(program: Command): void {
     .argument('<file>', 'a .o or .ko file')
     .option('--json', 'print the report as JSON')
     .action(async (file: string, opts: { json?: boolean }) => {
+      const { formatInspect, inspectObject } = await import('../../runner/inspect.js');
       const r = await inspectObject(file);
       process.stdout.write(opts.json ? `${JSON.stringify(r, null, 2)}\n` : formatInspect(r));
     });

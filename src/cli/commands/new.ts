@@ -1,6 +1,5 @@
 /** `kbuildts new driver NAME`: scaffold a driver and wire it into its parent (src/scaffold/new-driver.ts). */
 import type { Command } from 'commander';
-import { newDriver } from '../../scaffold/new-driver.js';
 
 /** Register the `new` command group on `program`. */
 export function registerNew(program: Command): void {
@@ -12,7 +11,8 @@ export function registerNew(program: Command): void {
     .option('--srctree <dir>', 'tree root that `source` paths are relative to (default: nearest ancestor whose Kconfig has mainmenu)')
     .option('-d, --description <text>', 'one-line description (prompt, help, MODULE_DESCRIPTION)')
     .option('--symbol <SYM>', 'Kconfig symbol without CONFIG_ (default: NAME upper-cased)')
-    .action((name: string, o: { parent: string; srctree?: string; description?: string; symbol?: string }) => {
+    .action(async (name: string, o: { parent: string; srctree?: string; description?: string; symbol?: string }) => {
+      const { newDriver } = await import('../../scaffold/new-driver.js');
       const r = newDriver({ name, parent: o.parent, srctree: o.srctree, description: o.description, symbol: o.symbol });
       for (const f of r.created) process.stdout.write(`  CREATE  ${f}\n`);
       for (const f of r.edited) process.stdout.write(`  EDIT    ${f}\n`);

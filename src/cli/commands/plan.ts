@@ -5,8 +5,6 @@
  * Exit status: 0, or 1 with `file:line:col: message` on stderr for bad makefiles or .config.
  */
 import type { Command } from 'commander';
-import { formatPlan, planJson, planTree } from '../../kbuild/plan.js';
-import { KbuildError } from '../../kbuild/makefile.js';
 
 /** Register the `plan` command on `program`. */
 export function registerPlan(program: Command): void {
@@ -16,7 +14,9 @@ export function registerPlan(program: Command): void {
     .argument('[dir]', 'the driver tree (a directory with a Kbuild file or Makefile)', '.')
     .option('-c, --config <file>', 'the .config to evaluate against (default: DIR/.config)')
     .option('--json', 'print the routing as JSON')
-    .action((dir: string, opts: { config?: string; json?: boolean }) => {
+    .action(async (dir: string, opts: { config?: string; json?: boolean }) => {
+      const { formatPlan, planJson, planTree } = await import('../../kbuild/plan.js');
+      const { KbuildError } = await import('../../kbuild/makefile.js');
       try {
         const routing = planTree({ dir, configFile: opts.config });
         process.stdout.write(opts.json ? `${JSON.stringify(planJson(routing), null, 2)}\n` : formatPlan(routing));

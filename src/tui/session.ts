@@ -1,0 +1,79 @@
+/**
+ * Loading a kernel tree for the interactive front ends: what mconf.c's main() does before its
+ * first screen (conf_parse(), then conf_read(NULL)), in the same environment `make menuconfig`
+ * gives the tool (src/kconfig/environment.ts makeEnvironment), run in the object tree.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { defaultCrossCompile, kernelVersionOf, makeEnvironment } from '../kconfig/environment.js';
+import { kconfigVersionOf } from '../kconfig/config.js';
+import { finalizeTree } from '../kconfig/menu.js';
+import { parseKconfig } from '../kconfig/parse.js';
+import { confRead } from '../kconfig/confdata.js';
+import type { EvalContext } from '../kconfig/evaluate.js';
+
+/** Options of {@link loadSession}. */
+export interface LoadSessionOptions {
+  /** Kernel source tree (srctree). */
+  srctree: string;
+  /** Object tree (O=), where .config lives; default srctree. */
+  objtree?: string;
+  /** ARCH as given to make. */
+  arch: string;
+  /** CROSS_COMPILE; default {@link defaultCrossCompile}(arch). */
+  crossCompile?: string;
+  /** Base environment (default process.env); KCONFIG_CONFIG and the other KCONFIG_* are read from it. */
+  env?: Record<string, string | undefined>;
+  /** Where parse/read messages go (stdout text, stderr text). Default: the process streams. */
+  stdout?: (s: string) => void;
+  stderr?: (s: string) => void;
+}
+
+/** A parsed, finalised tree with the user configuration read: the current evaluation context. */
+export interface Session {
+  /** The evaluation context (current until another tree is loaded). */
+  ctx: EvalContext;
+  /** The configuration file name as conf_get_configname() gives it (KCONFIG_CONFIG or .config). */
+  configName: string;
+  /** Absolute object tree. */
+  objtree: string;
+}
+
+/**
+ * Parse and finalise the Kconfig tree of `srctree` and read the user configuration
+ * (conf_read(NULL): KCONFIG_CONFIG, else the KCONFIG_DEFCONFIG_LIST fall-backs), as mconf does
+ * on start. Leaves the tree's context current.
+ * @throws Error (userError) when srctree has no Kconfig or is not a Linux 6.1 tree;
+ *   KconfigError for Kconfig syntax errors and recursive dependencies.
+ */
+export function loadSession(opts: LoadSessionOptions): Session {
+  const srctree = resolve(opts.srctree);
+  const objtree = resolve(opts.objtree ?? srctree);
+  if (!existsSync(join(srctree, 'Kconfig'))) {
+    throw Object.assign(new Error(`${srctree}: no Kconfig here; give the tree to configure with --srctree`), { userError: true });
+  }
+  const topMakefile = join(srctree, 'Makefile');
+  const mk = existsSync(topMakefile) ? readFileSync(topMakefile, 'utf8') : '';
+  const kernelVersion = /^VERSION\s*=/m.test(mk) ? kernelVersionOf(mk) : '';
+  const version = kernelVersion === '' ? '6.1' : kconfigVersionOf(kernelVersion);
+  if (version !== '6.1') {
+    throw Object.assign(new Error(`Linux ${kernelVersion}: kbuildts implements the Linux 6.1 scripts/kconfig semantics only`), { userError: true });
+  }
+  const env = makeEnvironment({
+    srctree, arch: opts.arch, crossCompile: opts.crossCompile ?? defaultCrossCompile(opts.arch), kernelVersion,
+    base: (opts.env ?? process.env) as NodeJS.ProcessEnv,
+  });
+  const stdout = opts.stdout ?? ((s: string) => void process.stdout.write(Buffer.from(s, 'latin1')));
+  const stderr = opts.stderr ?? ((s: string) => void process.stderr.write(Buffer.from(s, 'latin1')));
+  mkdirSync(objtree, { recursive: true });
+  const t = parseKconfig({
+    srctree, objtree, file: 'Kconfig', version, env,
+    log: (stream, text) => (stream === 'stdout' ? stdout(text) : stderr(text)),
+  });
+  for (const w of t.warnings) stderr(w.endsWith('\n') ? w : `${w}\n`);
+  const c = finalizeTree(t, { env, stdout, stderr });
+  c.cwd = objtree;
+  c.message = (s) => stdout(s);
+  confRead(null);
+  return { ctx: c, configName: env.KCONFIG_CONFIG ?? '.config', objtree };
+}
