@@ -1,6 +1,7 @@
 /**
- * End to end on samples/: configure with the kernel's C conf (samples/configs/kbuildts_defconfig),
- * build through Kbuild for arm64 (buildTree), boot the Debian arm64 kernel in QEMU with an
+ * End to end on samples/: configure with kbuildts's own Kconfig engine
+ * (samples/configs/kbuildts_defconfig; the result must equal the kernel's C conf's byte for byte),
+ * build for arm64 (buildTree), boot the Debian arm64 kernel in QEMU with an
  * initramfs that insmods the sample modules with parameters (bootArm64), and check the console:
  * the parameter values the hello driver prints, the consumer's call into the exporter, the
  * ccflags-y macros, the composite module's parts, and every insmod/rmmod returning 0.
@@ -8,22 +9,30 @@
  * Needs the set-up manifest (arm64 KDIR, vmlinuz, busybox, the 6.1 conf oracle), the cross
  * compiler and qemu-system-aarch64.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { runConfig } from '../src/kconfig/config.js';
 import { buildTree } from '../src/runner/build.js';
 import { bootArm64 } from '../src/runner/boot.js';
 import { loadManifest } from '../src/runner/cache.js';
 
 const SAMPLES = join(process.cwd(), 'samples');
 
-test('samples: conf → build → boot loads every module with its parameters', async () => {
+test('samples: kbuildts config → build → boot loads every module with its parameters', async () => {
   const work = mkdtempSync(join(tmpdir(), 'kbt-e2e-samples-'));
   try {
+    const cWork = join(work, 'c');
+    const kWork = join(work, 'k');
+    mkdirSync(cWork);
     const conf = loadManifest().linuxSource['6.1']!.conf;
-    await execa(conf, [`--defconfig=${join(SAMPLES, 'configs/kbuildts_defconfig')}`, 'Kconfig'], { cwd: work, env: { srctree: SAMPLES } });
-    const built = await buildTree({ dir: SAMPLES, configFile: join(work, '.config'), outDir: join(work, 'out') });
+    await execa(conf, ['-s', `--defconfig=${join(SAMPLES, 'configs/kbuildts_defconfig')}`, 'Kconfig'], { cwd: cWork, env: { srctree: SAMPLES } });
+    runConfig({ mode: 'defconfig', defconfigFile: join(SAMPLES, 'configs/kbuildts_defconfig'), srctree: SAMPLES, objtree: kWork, arch: 'arm64', silent: true });
+    for (const f of ['.config', 'include/config/auto.conf', 'include/generated/autoconf.h']) {
+      expect(readFileSync(join(kWork, f), 'latin1')).toBe(readFileSync(join(cWork, f), 'latin1'));
+    }
+    const built = await buildTree({ dir: SAMPLES, configFile: join(kWork, '.config'), outDir: join(work, 'out') });
     const ko = (name: string): string => built.modules.find((m) => m.name === name)!.ko;
     const params: Record<string, string[]> = {
       kbts_hello: ['count=2', 'who=arm64', 'levels=5,-3,8'],

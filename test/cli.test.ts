@@ -1,0 +1,65 @@
+/**
+ * The command line's contract for bad input, run as a user runs it (node dist/cli/main.js):
+ * a malformed Kconfig line gives `file:line:col: message` and a non-zero exit, and the existing
+ * .config is left exactly as it was (no half-written file, no temp file left behind); missing
+ * parts name what provides them.
+ */
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+
+const CLI = join(process.cwd(), 'dist/cli/main.js');
+
+function tree(kconfig: string): { src: string; obj: string } {
+  const root = mkdtempSync(join(tmpdir(), 'kbuildts-cli-'));
+  const src = join(root, 'src');
+  const obj = join(root, 'obj');
+  mkdirSync(src);
+  mkdirSync(obj);
+  writeFileSync(join(src, 'Kconfig'), kconfig);
+  return { src, obj };
+}
+
+test('a malformed Kconfig line: file:line:col, exit 1, .config untouched', async () => {
+  const { src, obj } = tree('mainmenu "t"\n\nconfig A\n\tbool "a"\n\tdepends on (B\n');
+  const before = 'CONFIG_A=y\n';
+  writeFileSync(join(obj, '.config'), before);
+  const r = await execa('node', [CLI, 'config', 'olddefconfig', '--srctree', src, '--objtree', obj], { reject: false });
+  expect(r.exitCode).toBe(1);
+  expect(r.stderr).toMatch(/Kconfig:5:\d+: /);
+  expect(readFileSync(join(obj, '.config'), 'utf8')).toBe(before);
+  expect(readdirSync(obj).sort()).toEqual(['.config']);
+});
+
+test('a good run keeps the previous .config as .config.old', async () => {
+  const { src, obj } = tree('mainmenu "t"\n\nconfig A\n\tbool "a"\n\tdefault y\n');
+  writeFileSync(join(obj, '.config'), '# CONFIG_A is not set\n');
+  const r = await execa('node', [CLI, 'config', 'alldefconfig', '--srctree', src, '--objtree', obj], { reject: false });
+  expect(r.exitCode).toBe(0);
+  expect(readFileSync(join(obj, '.config.old'), 'utf8')).toBe('# CONFIG_A is not set\n');
+  expect(readFileSync(join(obj, '.config'), 'utf8')).toMatch(/^CONFIG_A=y$/m);
+});
+
+test('a missing cross compiler names the Debian package', async () => {
+  const { src, obj } = tree('mainmenu "t"\n\nconfig A\n\tbool "a"\n');
+  const r = await execa('node', [CLI, 'config', 'allnoconfig', '--srctree', src, '--objtree', obj, '--cross-compile', 'nonexistent-linux-gnu-'], { reject: false });
+  expect(r.exitCode).toBe(1);
+  expect(r.stderr).toMatch(/compiler nonexistent-linux-gnu-gcc not found/);
+  // A PATH without the cross compiler (an empty directory): the default arm64 prefix is missing.
+  const r2 = await execa(process.execPath, [CLI, 'config', 'allnoconfig', '--srctree', src, '--objtree', obj, '--arch', 'arm64'], {
+    reject: false,
+    env: { PATH: mkdtempSync(join(tmpdir(), 'kbuildts-empty-path-')) },
+    extendEnv: false,
+  });
+  expect(r2.exitCode).toBe(1);
+  expect(r2.stderr).toMatch(/gcc-aarch64-linux-gnu/);
+});
+
+test('a missing KDIR says so', async () => {
+  const { obj } = tree('mainmenu "t"\n');
+  writeFileSync(join(obj, '.config'), 'CONFIG_KBTS_DRIVERS=y\nCONFIG_KBTS_HELLO=m\n');
+  const r = await execa('node', [CLI, 'build', '--arch', 'arm64', '--kdir', '/nonexistent/kdir', '--config', join(obj, '.config'), 'samples'], { reject: false });
+  expect(r.exitCode).not.toBe(0);
+  expect(r.stderr).toMatch(/\/nonexistent\/kdir/);
+});
