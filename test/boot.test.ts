@@ -100,9 +100,9 @@ test('an expected line that never appears makes the boot fail', async () => {
   expect(r.problems).toEqual(['expected console text not found: "kbt_hello: hello y"']);
 });
 
-test('modinfo of the built modules: parameters, depends, vermagic, arch', () => {
+test('modinfo of the built modules: parameters, depends, vermagic, arch', async () => {
   const arm64 = loadArm64();
-  const hello = readModinfo(ko('kbt_hello'));
+  const hello = await readModinfo(ko('kbt_hello'));
   expect(hello.name).toBe('kbt_hello');
   expect(hello.arch).toBe('arm64');
   expect(hello.license).toBe('GPL');
@@ -111,14 +111,14 @@ test('modinfo of the built modules: parameters, depends, vermagic, arch', () => 
     { name: 'count', type: 'int', description: 'how many times' },
     { name: 'whom', type: 'charp', description: 'who to greet' },
   ]);
-  expect(readModinfo(ko('kbt_consumer')).depends).toEqual(['kbt_provider']);
-  expect(readModinfo(ko('kbt_provider')).depends).toEqual([]);
+  expect((await readModinfo(ko('kbt_consumer'))).depends).toEqual(['kbt_provider']);
+  expect((await readModinfo(ko('kbt_provider'))).depends).toEqual([]);
   const cyc = [
     { info: { ...hello, name: 'a', depends: ['b'] } },
     { info: { ...hello, name: 'b', depends: ['a'] } },
   ];
   expect(() => orderByDependencies(cyc)).toThrow(ModInfoError);
-  expect(() => readModinfo(join(work, 'kbt_hello.c'))).toThrow(/not an ELF file/);
+  await expect(readModinfo(join(work, 'kbt_hello.c'))).rejects.toThrow(/not an ELF file/);
 });
 
 test('a module for another architecture is refused before booting', async () => {

@@ -58,13 +58,13 @@ test('a module built against the setup KDIR has the image vermagic', async () =>
     writeFileSync(join(dir, 'Kbuild'), 'obj-m := tiny.o\n');
     const { kos } = await buildExternalModules({ dir });
     expect(kos).toEqual([join(dir, 'tiny.ko')]);
-    const ours = readModinfo(kos[0]).vermagic;
+    const ours = (await readModinfo(kos[0])).vermagic;
     expect(ours).toBe(`${a.kernelRelease} SMP mod_unload modversions aarch64`);
     // and an in-tree module from the image package says the same
     const fsDir = join(a.modulesDir!, 'kernel/fs/fat');
     const ref = readdirSync(fsDir).find((f) => f.endsWith('.ko'));
     expect(ref).toBeDefined();
-    expect(readModinfo(join(fsDir, ref!)).vermagic).toBe(ours);
+    expect((await readModinfo(join(fsDir, ref!))).vermagic).toBe(ours);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

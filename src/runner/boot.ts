@@ -95,12 +95,12 @@ const TROUBLE: [RegExp, string][] = [
  * @returns modules in load order with their modinfo.
  * @throws ModInfoError for a file that is not an arm64 kernel module or a dependency cycle.
  */
-export function planModules(modules: readonly BootModule[]): { mod: BootModule; info: ModInfo }[] {
-  const withInfo = modules.map((mod) => {
-    const info = readModinfo(resolve(mod.path));
+export async function planModules(modules: readonly BootModule[]): Promise<{ mod: BootModule; info: ModInfo }[]> {
+  const withInfo = await Promise.all(modules.map(async (mod) => {
+    const info = await readModinfo(resolve(mod.path));
     if (info.arch !== 'arm64') throw new ModInfoError(`${mod.path} is built for ${info.arch}, not arm64 (build it with ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)`);
     return { mod, info };
-  });
+  }));
   return orderByDependencies(withInfo);
 }
 
@@ -119,7 +119,7 @@ export async function bootArm64(opts: BootOptions): Promise<BootResult> {
   const arm64 = needSetup ? loadArm64() : loadManifest().arm64;
   const kernel = resolve(opts.kernel ?? arm64!.vmlinuz);
   const busybox = opts.busybox ?? arm64!.busybox;
-  const plan = planModules(opts.modules ?? []);
+  const plan = await planModules(opts.modules ?? []);
   const problems: string[] = [];
   for (const m of missingDependencies(plan)) problems.push(`${m.module} depends on ${m.needs}, which was not given (load it too)`);
   if (opts.kernel === undefined && arm64) {

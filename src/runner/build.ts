@@ -45,8 +45,9 @@ import { autoconfHeader, readDotConfig, type DotConfig } from '../kbuild/dotconf
 import { routeTree, type RoutedPart, type Routing } from '../kbuild/routing.js';
 import { buildDirect, DirectBuildError, type DirectAction, type DirectArchive, type DirectBuiltin, type DirectModule, type DirectUnits } from './direct.js';
 import { loadKFlags, shellSplit } from './kflags.js';
-import { cacheDir, loadManifest, SetupMissingError } from './cache.js';
+import { cacheDir } from './cache.js';
 import { readElf, splitModinfo, type ElfObject } from './elf.js';
+import { findToolchain, resolveKdir } from './toolchain.js';
 
 /** Options of {@link buildTree}. */
 export interface BuildOptions {
@@ -171,34 +172,6 @@ export class BuildError extends Error {
     super(message);
     this.name = 'BuildError';
   }
-}
-
-/** The kernel release a KDIR builds for: UTS_RELEASE from include/generated/utsrelease.h. */
-export function kernelReleaseOfKdir(kdir: string): string {
-  const f = join(kdir, 'include/generated/utsrelease.h');
-  if (existsSync(f)) {
-    const m = /#define\s+UTS_RELEASE\s+"([^"]*)"/.exec(readFileSync(f, 'utf8'));
-    if (m) return m[1]!;
-  }
-  const k = join(kdir, 'include/config/kernel.release');
-  if (existsSync(k)) return readFileSync(k, 'utf8').trim();
-  throw new SetupMissingError(`the kernel release of ${kdir} (include/generated/utsrelease.h)`);
-}
-
-/**
- * The KDIR to build against: `explicit`, else $KBUILDTS_KDIR, else the manifest's arm64.kdir.
- * @throws SetupMissingError when none is available or the directory has no Makefile
- */
-export function resolveKdir(explicit?: string): string {
-  let kdir = explicit ?? process.env.KBUILDTS_KDIR;
-  if (!kdir) {
-    const m = loadManifest();
-    if (!m.arm64) throw new SetupMissingError('the arm64 kernel headers (manifest arm64.kdir)');
-    kdir = m.arm64.kdir;
-  }
-  kdir = resolve(kdir);
-  if (!existsSync(join(kdir, 'Makefile'))) throw new SetupMissingError(`a kernel build tree at ${kdir} (no Makefile)`);
-  return kdir;
 }
 
 /** Files Kbuild creates in an M= tree: never copied from the source tree into the build copy. */
@@ -424,11 +397,8 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   if (!existsSync(configFile)) {
     throw new BuildError(`${configFile}: no such .config (pass --config FILE, e.g. one written by \`kbuildts config\`)`);
   }
-  const kdir = resolveKdir(opts.kdir);
-  const crossCompile = opts.crossCompile ?? 'aarch64-linux-gnu-';
-  const cc = await execa(`${crossCompile}gcc`, ['--version'], { reject: false });
-  if (cc.exitCode !== 0) throw new SetupMissingError(`the cross compiler ${crossCompile}gcc`);
-  const kernelRelease = kernelReleaseOfKdir(kdir);
+  const { kdir, kernelRelease } = resolveKdir({ kdir: opts.kdir, arch });
+  const { crossCompile } = findToolchain({ arch, crossCompile: opts.crossCompile });
   const config = readDotConfig(configFile);
   const routing = routeTree({ root, config, kernelRelease });
   const emit = opts.onEvent ?? ((): void => {});

@@ -4,11 +4,11 @@
  * `.modinfo` is a sequence of NUL-terminated `key=value` strings: MODULE_LICENSE, MODULE_PARM_DESC
  * (`parm=`), module_param (`parmtype=`), and the fields modpost adds through the generated
  * `<mod>.mod.c` (`depends=`, `name=`, `vermagic=`, `retpoline=`, ...); see include/linux/module.h,
- * include/linux/moduleparam.h and scripts/mod/modpost.c. The ELF file is read directly (ELF32/64,
- * either byte order), so no objcopy or modinfo binary is needed.
+ * include/linux/moduleparam.h and scripts/mod/modpost.c. The ELF file is read with elf.ts (the
+ * elfinfo library), so no objcopy or modinfo binary is needed.
  */
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { ElfError, readElf, splitModinfo, type ElfObject } from './elf.js';
 
 /** ELF e_machine values of the architectures kbuildts knows, mapped to the kernel's ARCH names. */
 const MACHINES: Record<number, string> = {
@@ -50,44 +50,20 @@ export function normalizeModuleName(name: string): string {
 }
 
 /**
- * Parse the `.modinfo` section of an ELF kernel module held in `buf`.
- * @param path used in messages and as {@link ModInfo.path}.
- * @throws ModInfoError when `buf` is not ELF or has no `.modinfo` section.
+ * Read a .ko file's `.modinfo` (through the ELF reader of elf.ts).
+ * @param path the module file; also {@link ModInfo.path}.
+ * @throws ModInfoError when the file is missing, not ELF, or has no `.modinfo` section.
  */
-export function parseModinfo(buf: Buffer, path: string): ModInfo {
-  if (buf.length < 52 || buf.readUInt32BE(0) !== 0x7f454c46) throw new ModInfoError(`${path}: not an ELF file (expected a kernel module .ko)`);
-  const is64 = buf[4] === 2;
-  const le = buf[5] === 1;
-  const u16 = (o: number): number => (le ? buf.readUInt16LE(o) : buf.readUInt16BE(o));
-  const u32 = (o: number): number => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
-  const uw = (o: number): number => (is64 ? Number(le ? buf.readBigUInt64LE(o) : buf.readBigUInt64BE(o)) : u32(o));
-  const machine = u16(18);
-  const shoff = uw(is64 ? 0x28 : 0x20);
-  const shentsize = u16(is64 ? 0x3a : 0x2e);
-  const shnum = u16(is64 ? 0x3c : 0x30);
-  const shstrndx = u16(is64 ? 0x3e : 0x32);
-  if (shoff === 0 || shoff + shnum * shentsize > buf.length) throw new ModInfoError(`${path}: truncated ELF file (no section headers)`);
-  const section = (i: number): { name: number; offset: number; size: number } => {
-    const b = shoff + i * shentsize;
-    return { name: u32(b), offset: uw(b + (is64 ? 24 : 16)), size: uw(b + (is64 ? 32 : 20)) };
-  };
-  const strtab = section(shstrndx);
-  const nameAt = (o: number): string => {
-    const start = strtab.offset + o;
-    const end = buf.indexOf(0, start);
-    return buf.toString('latin1', start, end < 0 ? buf.length : end);
-  };
-  let modinfo: { offset: number; size: number } | undefined;
-  for (let i = 0; i < shnum; i++) {
-    const s = section(i);
-    if (nameAt(s.name) === '.modinfo') modinfo = s;
+export async function readModinfo(path: string): Promise<ModInfo> {
+  let elf: ElfObject;
+  try {
+    elf = await readElf(path);
+  } catch (e) {
+    throw new ModInfoError(e instanceof ElfError ? `${e.message} (expected a kernel module .ko)` : `${path}: cannot read module (${String(e)})`);
   }
-  if (!modinfo) throw new ModInfoError(`${path}: no .modinfo section (not a kernel module built by kbuild's modpost?)`);
-  const fields: [string, string][] = [];
-  for (const entry of buf.toString('utf8', modinfo.offset, modinfo.offset + modinfo.size).split('\0')) {
-    const eq = entry.indexOf('=');
-    if (eq > 0) fields.push([entry.slice(0, eq), entry.slice(eq + 1)]);
-  }
+  const section = elf.section('.modinfo');
+  if (!section) throw new ModInfoError(`${path}: no .modinfo section (not a kernel module built by kbuild's modpost?)`);
+  const fields = splitModinfo(section.data);
   const first = (k: string): string => fields.find(([key]) => key === k)?.[1] ?? '';
   const params = new Map<string, { name: string; type: string; description: string }>();
   for (const [k, v] of fields) {
@@ -109,22 +85,8 @@ export function parseModinfo(buf: Buffer, path: string): ModInfo {
     license: first('license'),
     params: [...params.values()],
     fields,
-    arch: MACHINES[machine] ?? `machine:${machine}`,
+    arch: MACHINES[elf.machine] ?? `machine:${elf.machine}`,
   };
-}
-
-/**
- * Read a .ko file's `.modinfo`.
- * @throws ModInfoError when the file is missing or not a kernel module.
- */
-export function readModinfo(path: string): ModInfo {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new ModInfoError(`${path}: cannot read module (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  return parseModinfo(buf, path);
 }
 
 /**
