@@ -4,7 +4,8 @@
  * (src/conformance/dump.ts) print the same format, so any difference in a symbol, property,
  * expression (with the C printer's parenthesisation), flag, dependency or menu node shows.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dumpOracle, oracleEnvironment } from '../src/conformance/oracle.js';
@@ -41,6 +42,22 @@ describe('printDump vs kconfig-dump (6.1)', () => {
       finalizeTree(tree, { env, stdout() {}, stderr() {} });
       const ts = printDump(tree, { counts: { sources: tree.sourceCount, shell: tree.shellCount } });
       const diffs = diffDumps(c.text, ts, 100000, 1).filter((d) => !excused(d.a[0] ?? '', d.b[0] ?? ''));
+      expect(diffs.slice(0, 10)).toEqual([]);
+      expect(ts.split('\n').length).toBe(c.text.split('\n').length);
+    });
+  }
+});
+
+describe('printDump vs kconfig-dump (6.12: choices as menus, immutable expressions)', () => {
+  for (const arch of ['arm64', 'x86_64']) {
+    test(`${arch}: identical dumps`, async () => {
+      const env = oracleEnvironment({ series: '6.12', arch });
+      const objtree = join(scratch, `612-${arch}`);
+      const c = await dumpOracle({ series: '6.12', arch, env, objtree });
+      const tree = parseKconfig({ srctree: env.srctree, objtree, file: 'Kconfig', version: '6.12', env, log: { stdout() {}, stderr() {} } } as Parameters<typeof parseKconfig>[0]);
+      finalizeTree(tree, { env, stdout() {}, stderr() {} });
+      const ts = printDump(tree, { counts: { sources: tree.sourceCount, shell: tree.shellCount } });
+      const diffs = diffDumps(c.text, ts, 100000, 1);
       expect(diffs.slice(0, 10)).toEqual([]);
       expect(ts.split('\n').length).toBe(c.text.split('\n').length);
     });
@@ -87,5 +104,22 @@ describe('the TS printer on its own', () => {
     expect(strhash('a')).toBe(0xe40c292c);
     expect(symbolHashSize('6.1')).toBe(9973);
     expect(symbolHashSize('6.12')).toBe(16384);
+  });
+});
+
+describe('values after conf_read() (6.12, x86_64)', () => {
+  const debian = '/usr/src/linux-config-6.12/config.amd64_none_amd64.xz';
+  (existsSync(debian) ? test : test.skip)("Debian's amd64 6.12 config: every symbol's value, visibility and flags as C computes them", async () => {
+    const env = oracleEnvironment({ series: '6.12', arch: 'x86_64' });
+    const objtree = join(scratch, 'values-612');
+    mkdirSync(objtree, { recursive: true });
+    writeFileSync(join(objtree, '.config'), execFileSync('xz', ['-dc', debian]));
+    const c = await dumpOracle({ series: '6.12', arch: 'x86_64', env, objtree, sections: ['values'], config: '.config' });
+    const tree = parseKconfig({ srctree: env.srctree, objtree, file: 'Kconfig', version: '6.12', env, log: { stdout() {}, stderr() {} } } as Parameters<typeof parseKconfig>[0]);
+    const ctx = finalizeTree(tree, { env, stdout() {}, stderr() {} });
+    ctx.cwd = objtree;
+    expect(confRead('.config')).toBe(0);
+    const ts = printDump(tree, { sections: ['values'], values: { stringValue: symGetStringValue } });
+    expect(diffDumps(c.text, ts, 10, 1)).toEqual([]);
   });
 });

@@ -80,7 +80,7 @@ function dumpMenus(m: Menu | null, depth: number, out: string[]): void {
     let l = `M${depth} ${m.file}:${m.lineno} sym=${m.sym ? m.sym.name ?? '<choice>' : '-'}`;
     if (m.prompt) l += ` prompt=${m.prompt.type}[${m.prompt.text}]@${m.prompt.lineno} vis=${dumpExpr(m.prompt.visible.expr)}`;
     l += ` dep=${dumpExpr(m.dep)} visibility=${dumpExpr(m.visibility)}`;
-    if (m.help !== null) l += ` help=${Buffer.byteLength(m.help)}/${fnv(m.help)}`;
+    if (m.help !== null) l += ` help=${Buffer.byteLength(m.help, 'latin1')}/${fnv(m.help)}`;
     out.push(l);
     if (m.list) dumpMenus(m.list, depth + 1, out);
   }

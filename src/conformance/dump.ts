@@ -344,7 +344,7 @@ export function printDump(tree: KconfigTree, opts: PrintDumpOptions = {}): strin
     const printed = new Set<Sym>();
     const inTable = new Set<Sym>(table);
     const walk = (m: Menu, depth: number): void => {
-      out.push(`node ${depth} ${menuKind(tree, m)} ${m.sym ? symText(m.sym) : '-'} ${m.file || '?'}:${m.lineno} flags 0x${m.flags.toString(16)}`);
+      out.push(`node ${depth} ${menuKind(tree, m)} ${m.sym ? symText(m.sym) : '-'} ${(m === tree.rootMenu && tree.version !== '6.1' ? '' : m.file) || '?'}:${m.lineno} flags 0x${m.flags.toString(16)}`);
       if (m.prompt) out.push(`  prompt ${m.prompt.type} ${quoteDump(m.prompt.text)} visible ${exprOrDash(m.prompt.visible.expr)}`);
       out.push(`  dep ${exprOrDash(m.dep)}`);
       if (m.visibility) out.push(`  visibility ${exprToString(m.visibility)}`);

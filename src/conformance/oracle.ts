@@ -335,6 +335,7 @@ export interface OracleRun {
   commands: string[][];
   /** Exit status of the last command (0 = success). */
   exitCode: number;
+  /** What conf printed, bytes as latin1 characters (as kbuildts keeps Kconfig text). */
   stdout: string;
   stderr: string;
   /** Files created or modified under objtree by the run, relative, sorted. */
@@ -407,7 +408,7 @@ export async function runOracle(opts: RunOracleOptions): Promise<OracleRun> {
   let exitCode = 0;
   const runConf = async (args: string[], extra: Record<string, string> = {}): Promise<number> => {
     commands.push([conf, ...args]);
-    const r = await execa(conf, args, { cwd: objtree, env: { ...env, ...extra }, extendEnv: false, reject: false, input: opts.input ?? '', maxBuffer: 1 << 28 });
+    const r = await execa(conf, args, { cwd: objtree, env: { ...env, ...extra }, extendEnv: false, reject: false, input: opts.input ?? '', maxBuffer: 1 << 28, encoding: 'latin1' });
     stdout += r.stdout;
     stderr += r.stderr;
     return (exitCode = r.exitCode ?? 1);
@@ -420,7 +421,7 @@ export async function runOracle(opts: RunOracleOptions): Promise<OracleRun> {
     if (files.length === 0) throw new Error(`runOracle: no configuration ${name} for ${opts.arch}`);
     const args = [join(tree.srcDir, 'scripts', 'kconfig', 'merge_config.sh'), '-m', '.config', ...files];
     commands.push(['sh', ...args]);
-    const r = await execa('sh', args, { cwd: objtree, env, extendEnv: false, reject: false });
+    const r = await execa('sh', args, { cwd: objtree, env, extendEnv: false, reject: false, encoding: 'latin1' });
     stdout += r.stdout;
     stderr += r.stderr;
     if ((exitCode = r.exitCode ?? 1) !== 0) return exitCode;

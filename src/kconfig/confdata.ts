@@ -13,6 +13,12 @@
  * (no rewrite when identical), the old one is kept as `<name>.old`; the autoconf files go to
  * `<file>.tmp` and are renamed. As in C, the autoconf files are rewritten on every sync even
  * when identical (make relies on auto.conf being newer than .config).
+ *
+ * Linux 6.12 (tree.version '6.12'), as 6.12's confdata.c: reading skips blank lines, warns
+ * `unexpected data` on other non-CONFIG_ lines, accepts CRLF, keeps out-of-range values (clamped
+ * in evaluation) and moves a choice member read to the head of its choice's priority list;
+ * savedefconfig leaves out a member that is the choice default and y; auto.conf.cmd starts with
+ * `autoconfig := ...` and lists the files in parse order.
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';

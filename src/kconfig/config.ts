@@ -1,7 +1,7 @@
 /**
  * The library entry for configuring a kernel tree: {@link runConfig} does what `make
  * ARCH=<arch> CROSS_COMPILE=<prefix> O=<objtree> <mode>` does for the configuration targets of
- * Linux 6.1 scripts/kconfig/Makefile: it builds conf's environment, parses the Kconfig tree,
+ * Linux 6.1 / 6.12 scripts/kconfig/Makefile (the semantics follow the tree's version): it builds conf's environment, parses the Kconfig tree,
  * finalises it, runs the conf.c mode in the object tree and writes .config plus (in a fresh
  * object tree, or for syncconfig) include/config/auto.conf, auto.conf.cmd, the stamp files,
  * include/generated/autoconf.h and rustc_cfg.
@@ -80,13 +80,13 @@ export interface RunConfigResult {
   tree: KconfigTree;
 }
 
-/** The Kconfig language version for a KERNELVERSION ("6.1.192" -> "6.1"). */
+/** The Kconfig language version for a KERNELVERSION ("6.1.192" -> "6.1", "6.12.117" -> "6.12"); throws (userError) for other series. */
 export function kconfigVersionOf(kernelVersion: string): KconfigVersion {
   const m = /^(\d+)\.(\d+)/.exec(kernelVersion);
   const mm = m ? `${m[1]}.${m[2]}` : '';
   if (mm === '6.1') return '6.1';
   if (mm === '6.12') return '6.12';
-  throw Object.assign(new Error(`Linux ${kernelVersion}: only the 6.1 Kconfig semantics are implemented`), { userError: true });
+  throw Object.assign(new Error(`Linux ${kernelVersion}: kbuildts implements the Kconfig semantics of Linux 6.1 and 6.12 only`), { userError: true });
 }
 
 /**

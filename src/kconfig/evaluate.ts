@@ -8,6 +8,12 @@
  * {@link createContext} and made current with {@link useContext}; all functions act on the
  * current context. Evaluation is synchronous, so one context is current at a time.
  *
+ * Linux 6.12 (tree.version '6.12', {@link EvalContext.v612}) follows 6.12's symbol.c: a choice
+ * is a nameless bool symbol whose menu keeps its members in priority order
+ * ({@link EvalContext.choiceList}; sym_calc_choice, choice_set_value), members are found through
+ * sym_get_choice_menu(), int/hex without a default are 0/0x0, no SYMBOL_CHANGED /
+ * SYMBOL_NEED_SET_CHOICE_VALUES, the 6.12 recursive-dependency messages.
+ *
  * A 6.1 choice symbol stores its selected member in `curr.val` / `def[].val` in C (a `struct
  * symbol *` in a `void *`). Here those live in `sym.data` as a {@link ChoiceData}; use
  * {@link symGetChoiceValue} to read the current selection.

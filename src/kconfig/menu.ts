@@ -8,6 +8,11 @@
  * before menu_finalize). Output: the same tree, finalised in place: dependencies propagated to
  * menus and properties, `select`/`imply` turned into rev_dep/implied, choices' member lists
  * built, automatic submenus created and `if` blocks flattened.
+ *
+ * Linux 6.12 (tree.version '6.12'): _menu_finalize() of 6.12's menu.c (choice members carry the
+ * menu dependencies directly, no P_CHOICE/E_LIST, no choice reverse dependency, no automatic
+ * submenus inside a choice), the members' priority lists as parser.y builds them, and the tail
+ * of 6.12's conf_parse() (sym_check_deps over the menu tree, choice_check_sanity).
  */
 import type { Expr, KconfigTree, Menu, Property, PropType, Sym } from './model.js';
 import { KconfigError, SymbolType, SYMBOL_CHOICEVAL, SYMBOL_DEF_USER, SYMBOL_WARNED } from './model.js';

@@ -7,6 +7,12 @@
  * Interactive modes (oldconfig, syncconfig, oldaskconfig) read answers from
  * {@link ConfModeOptions.input} (a string standing for stdin; at its end every question takes
  * its default, as conf does at end of file).
+ *
+ * Linux 6.12 (tree.version '6.12'), as 6.12's conf.c: conf_set_all_new_symbols makes one pass
+ * over the menu tree (entries with a prompt only; randconfig draws `rand() % 100` per symbol and
+ * a random permutation of a choice's members where its entry is met), conf_choice lists the
+ * members and calls choice_set_value(); a new int/hex without a valid answer at the end of the
+ * input stops with "no value for new symbol".
  */
 import type { Menu, Sym, Tristate } from './model.js';
 import { S_DEF_USER, SymbolType, SYMBOL_NEED_SET_CHOICE_VALUES, SYMBOL_VALID, SYMBOL_DEF_USER, mod, no, yes } from './model.js';
@@ -278,6 +284,8 @@ interface Dialog {
   cnt: number;
   rootEntry: Menu | null;
   line: string;
+  /** feof(stdin): a read reached the end of the input. */
+  eof?: boolean;
 }
 
 function out(s: string): void {
@@ -300,6 +308,7 @@ export function setConfAsk(ask: ((menu: Menu) => string | null) | null): void {
 
 function readLine(d: Dialog): void {
   const l = confAsk ? (confAsk(asking!) ?? undefined) : d.input.shift();
+  if (l === undefined || (!confAsk && !l.endsWith('\n'))) d.eof = true;
   if (l === undefined) {
     ctx().stderr('\nError in reading or end of file.\n');
     out(d.line); // line keeps its previous content, as with a failed fgets, and is echoed
@@ -343,6 +352,11 @@ function confString(d: Dialog, menu: Menu): void {
       def = d.line.slice(0, -1);
     }
     if (def !== null && symSetStringValue(sym, def)) return;
+    if (ctx().v612 && d.eof) {
+      // 6.12 as shipped here: stop instead of re-asking forever at the end of the input.
+      ctx().stderr(`\nerror: no value for new symbol '${sym.name}' at end of input\n`);
+      throw new ConfModeError(`no value for new symbol '${sym.name}' at end of input`);
+    }
   }
 }
 

@@ -6,10 +6,11 @@
  * no `$` its canonical tokens and its statement AST. Lines with `$` are tokenized during the
  * parse, in order, because expansion has effects. The prepared form is stored as JSON under
  * `<cacheDir()>/parse/<salt>/<sha1>.json`, the hash taken over the file's bytes and a salt made of the
- * front end's own code and grammar (any change to them invalidates every entry).
+ * front end's own code and grammar (any change to them invalidates every entry; the directories
+ * of the few most recent other salts are kept, see {@link ParseCache}).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { splitLogicalLines, type LexItem } from './lexer.js';
@@ -86,6 +87,9 @@ export function clearPreparedMemo(): void {
   memo.clear();
 }
 
+/** Directories of other salts kept by {@link ParseCache} (the newest ones). */
+const KEEP_SALTS = 3;
+
 let saltValue: string | undefined;
 /** Hash of the front end's code and grammar: part of every cache key. */
 function salt(): string {
@@ -135,15 +139,23 @@ export class ParseCache {
     return join(this.dir, 'shapes.json');
   }
 
-  /** Remove the entries of other salts (best effort). */
+  /**
+   * Remove the entries of older salts (best effort): all but the {@link KEEP_SALTS} most recently
+   * written other ones. Several salts are live at once: the compiled dist/ and the TypeScript
+   * sources (tests) hash different files, and removing each other's entries on every run would
+   * make both parse cold.
+   */
   private prune(): void {
     if (this.pruned) return;
     this.pruned = true;
     try {
+      const others: { d: string; mtime: number }[] = [];
       for (const d of readdirSync(this.root)) {
-        if (/^[0-9a-f]{40}$/.test(d) && d !== salt()) rmSync(join(this.root, d), { recursive: true, force: true });
+        if (/^[0-9a-f]{40}$/.test(d) && d !== salt()) others.push({ d, mtime: statSync(join(this.root, d)).mtimeMs });
         else if (/^[0-9a-f]{40}\.json$|^shapes-[0-9a-f]{40}\.json$/.test(d)) rmSync(join(this.root, d), { force: true });
       }
+      others.sort((a, b) => b.mtime - a.mtime);
+      for (const { d } of others.slice(KEEP_SALTS)) rmSync(join(this.root, d), { recursive: true, force: true });
     } catch {
       // nothing to prune
     }

@@ -199,6 +199,11 @@ port.on('message', (job) => {
   waiting.push(job);
   pump();
 });
+// A failure here must not leave the main thread waiting: slot 1 tells it the pool is gone.
+process.on('uncaughtException', () => {
+  Atomics.store(done, 1, 1);
+  Atomics.notify(done, 0);
+});
 `;
 
 /** The worker pool of one parse: created on the first miss, ended with {@link ProbePool.close}. */
@@ -210,7 +215,7 @@ class ProbePool {
 
   constructor(jobs: number, cwd: string, env: Record<string, string>) {
     const { port1, port2 } = new MessageChannel();
-    const counter = new SharedArrayBuffer(4);
+    const counter = new SharedArrayBuffer(8); // [jobs finished, pool failed]
     this.done = new Int32Array(counter);
     this.port = port1;
     this.worker = new Worker(WORKER_SOURCE, {
@@ -232,10 +237,10 @@ class ProbePool {
 
   /**
    * Block until every posted job has finished.
-   * @returns their results, in completion order
+   * @returns their results, in completion order (those that finished, if the pool failed)
    */
   drain(): { id: number; cmd: string; out: string; err: string }[] {
-    while (Atomics.load(this.done, 0) < this.posted) {
+    while (Atomics.load(this.done, 0) < this.posted && Atomics.load(this.done, 1) === 0) {
       Atomics.wait(this.done, 0, Atomics.load(this.done, 0), 1000);
     }
     const results: { id: number; cmd: string; out: string; err: string }[] = [];
@@ -245,6 +250,11 @@ class ProbePool {
       results.push(m.message as { id: number; cmd: string; out: string; err: string });
     }
     return results;
+  }
+
+  /** True when the worker died: the remaining probes must run without it. */
+  get failed(): boolean {
+    return Atomics.load(this.done, 1) !== 0;
   }
 
   close(): void {
@@ -342,7 +352,7 @@ export function runWithProbes<T>(
   try {
     for (;;) {
       stats.rounds++;
-      const speculate = jobs > 1 && stats.rounds <= MAX_SPECULATIVE_ROUNDS;
+      const speculate = jobs > 1 && stats.rounds <= MAX_SPECULATIVE_ROUNDS && !(pool as ProbePool | null)?.failed;
       const held: Held[] = [];
       const markers = new Map<string, string>(); // template -> marker, this round
       const hits = new Set<string>();

@@ -24,7 +24,7 @@ function readStdin(): string {
 export function registerConfig(program: Command): void {
   program
     .command('config')
-    .description('configure a kernel tree exactly as `make <mode>` does (Linux 6.1 scripts/kconfig)')
+    .description('configure a kernel tree exactly as `make <mode>` does (Linux 6.1 or 6.12 scripts/kconfig, by the tree version)')
     .argument('<mode>', `one of: ${CONF_MODES.join(', ')}, <name>_defconfig, tinyconfig, <fragment>.config`)
     .argument('[file]', 'for defconfig: the defconfig file (default arch/$SRCARCH/configs/$KBUILD_DEFCONFIG); for savedefconfig: the output (default "defconfig")')
     .option('--srctree <dir>', 'kernel source tree', '.')
