@@ -278,3 +278,21 @@ test('config oldconfig on a terminal asks only the new symbols, as conf does', a
     expect(readFileSync(join(ts, f), 'latin1')).toBe(readFileSync(join(c, f), 'latin1'));
   }
 });
+
+test('a Linux 6.12 tree loads, and selecting a choice member goes through choice_set_value', async () => {
+  const { loadSession } = await import('../src/tui/session.js');
+  const { symCalcValue, symToggleTristateValue } = await import('../src/kconfig/evaluate.js');
+  const src = loadManifest().linuxSource['6.12'];
+  const obj = mkdtempSync(join(tmpdir(), 'kbuildts-tui612-'));
+  writeFileSync(join(obj, '.config'), 'CONFIG_ARM64_4K_PAGES=y\n');
+  const quiet = (): void => {};
+  const session = loadSession({ srctree: src.srcDir, objtree: obj, arch: 'arm64', env: { ...process.env, KCONFIG_CONFIG: '.config' }, stdout: quiet, stderr: quiet });
+  expect(session.ctx.tree.version).toBe('6.12');
+  const sym = (n: string) => session.ctx.tree.byName.get(n)!;
+  symCalcValue(sym('ARM64_4K_PAGES'));
+  expect(sym('ARM64_4K_PAGES').curr.tri).toBe(2);
+  symToggleTristateValue(sym('ARM64_64K_PAGES'));
+  for (const n of ['ARM64_4K_PAGES', 'ARM64_16K_PAGES', 'ARM64_64K_PAGES']) symCalcValue(sym(n));
+  expect([sym('ARM64_4K_PAGES').curr.tri, sym('ARM64_16K_PAGES').curr.tri, sym('ARM64_64K_PAGES').curr.tri]).toEqual([0, 0, 2]);
+  rmSync(obj, { recursive: true, force: true });
+});

@@ -1,5 +1,5 @@
 /**
- * `kbuildts menuconfig`: the menu-tree browser of Linux 6.1 scripts/kconfig/mconf.c, drawn with
+ * `kbuildts menuconfig`: the menu-tree browser of scripts/kconfig/mconf.c (Linux 6.1 and 6.12), drawn with
  * @inquirer prompts instead of lxdialog/ncurses.
  *
  * Behaviour follows mconf.c: the entries of a menu are built as build_conf() builds them (the
@@ -385,7 +385,12 @@ class Menuconfig {
       );
       const child = children[ans.index];
       if (ans.action === 'select') {
-        if (child?.sym) symSetTristateValue(child.sym, yes);
+        // mconf.c conf_choice(): 6.1 sym_set_tristate_value(sym, yes); 6.12 choice_set_value(),
+        // which symToggleTristateValue() calls for a choice member of a 6.12 tree.
+        if (child?.sym) {
+          if (ctx().tree.version === '6.1') symSetTristateValue(child.sym, yes);
+          else symToggleTristateValue(child.sym);
+        }
         return;
       }
       if (ans.action === 'help') {

@@ -43,7 +43,7 @@ export interface Session {
  * Parse and finalise the Kconfig tree of `srctree` and read the user configuration
  * (conf_read(NULL): KCONFIG_CONFIG, else the KCONFIG_DEFCONFIG_LIST fall-backs), as mconf does
  * on start. Leaves the tree's context current.
- * @throws Error (userError) when srctree has no Kconfig or is not a Linux 6.1 tree;
+ * @throws Error (userError) when srctree has no Kconfig or is a kernel version kbuildts does not know;
  *   KconfigError for Kconfig syntax errors and recursive dependencies.
  */
 export function loadSession(opts: LoadSessionOptions): Session {
@@ -56,9 +56,6 @@ export function loadSession(opts: LoadSessionOptions): Session {
   const mk = existsSync(topMakefile) ? readFileSync(topMakefile, 'utf8') : '';
   const kernelVersion = /^VERSION\s*=/m.test(mk) ? kernelVersionOf(mk) : '';
   const version = kernelVersion === '' ? '6.1' : kconfigVersionOf(kernelVersion);
-  if (version !== '6.1') {
-    throw Object.assign(new Error(`Linux ${kernelVersion}: kbuildts implements the Linux 6.1 scripts/kconfig semantics only`), { userError: true });
-  }
   const env = makeEnvironment({
     srctree, arch: opts.arch, crossCompile: opts.crossCompile ?? defaultCrossCompile(opts.arch), kernelVersion,
     base: (opts.env ?? process.env) as NodeJS.ProcessEnv,
