@@ -172,9 +172,7 @@ describe('the committed expected/ files are what the current C conf writes', () 
   for (const name of cases) {
     const dir = join(regen.GOLDEN_ROOT, name);
     const c = regen.loadCase(dir);
-    const missing = c.series.filter((s) => !regen.confFor(s));
-    const t = missing.length ? test.skip : test;
-    t(`${name} (${c.series.join(', ')})`, () => {
+    test(`${name} (${c.series.join(', ')})`, () => {
       const out = mkdtempSync(join(tmpdir(), 'kgolden-regen-'));
       try {
         const done = regen.generateCase(dir, out);
