@@ -43,7 +43,7 @@ APT_LOCK=(-o DPkg::Lock::Timeout=600)
 CROSS=aarch64-linux-gnu-
 SERIES=(6.1 6.12)
 HOST_PKGS=(flex bison bc make gcc libc6-dev gcc-aarch64-linux-gnu qemu-system-arm distcc
-  linux-source-6.1 linux-source-6.12 linux-config-6.1 linux-config-6.12 linux-kbuild-6.1 libelf-dev libssl-dev cpio xz-utils tmux)
+  linux-source-6.1 linux-source-6.12 linux-config-6.1 linux-config-6.12 linux-kbuild-6.1 libelf-dev libssl-dev cpio xz-utils tmux python3-kconfiglib)
 T0=$(date +%s.%N)
 PROBLEMS=0
 

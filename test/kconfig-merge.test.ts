@@ -3,7 +3,7 @@
  * with /bin/sh on the same inputs, and `make tinyconfig` run by the kernel's own make and C conf
  * in an O= directory of a private kernel tree, compared byte for byte with runTinyconfig.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -88,4 +88,26 @@ test('runConfig tinyconfig writes the .config that `make tinyconfig` writes (arm
   expect(readFileSync(join(tsOut, '.config'), 'utf8')).toBe(expected);
   expect(expected).toMatch(/^CONFIG_SLOB=y$/m);
   expect(expected).toMatch(/^CONFIG_CC_OPTIMIZE_FOR_SIZE=y$/m);
+});
+
+test('kbuildts config merge BASE FRAGMENT... = merge_config.sh BASE FRAGMENT... (alldefconfig, Linux 6.1 arm64)', async () => {
+  const dir = mkdtempSync(join(work, 'merge-script-'));
+  const base = join(dir, 'base.config');
+  const frag = join(dir, 'frag.config');
+  writeFileSync(base, 'CONFIG_MODULES=y\nCONFIG_NET=y\n# CONFIG_BLOCK is not set\n');
+  // PCI_IOV needs PCI, which alldefconfig leaves off: reported as "not in final .config"
+  writeFileSync(frag, 'CONFIG_BLOCK=y\nCONFIG_PCI_IOV=y\nCONFIG_PRINTK=y\n');
+  const cOut = join(dir, 'c');
+  mkdirSync(cOut);
+  // merge_config.sh runs `make O=<out> alldefconfig` from the kernel tree (its temporary merged
+  // file, ./.tmp.config.*, lives there until the script's exit trap removes it).
+  const env = { ...process.env, ARCH: 'arm64', CROSS_COMPILE: 'aarch64-linux-gnu-', LC_ALL: 'C' };
+  const sh = await execa('sh', [script, '-O', cOut, base, frag], { cwd: pristine, env });
+  const kOut = join(dir, 'k');
+  const k = await execa(process.execPath, [join(process.cwd(), 'dist/cli/main.js'), 'config', 'merge', base, frag,
+    '--srctree', pristine, '--objtree', kOut, '--arch', 'arm64'], { env: { ...process.env, LC_ALL: 'C' } });
+  expect(readFileSync(join(kOut, '.config'), 'latin1')).toBe(readFileSync(join(cOut, '.config'), 'latin1'));
+  const report = (out: string): string => out.slice(out.indexOf('Value requested'));
+  expect(sh.stdout).toContain('Value requested for CONFIG_PCI_IOV not in final .config');
+  expect(report(k.stdout)).toBe(report(sh.stdout));
 });

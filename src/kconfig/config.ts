@@ -198,13 +198,17 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
     } finally {
       rmSync(tmp, { force: true });
     }
+    // REQUESTED_VAL=$(grep -w -e "$CFG" $TMP_FILE); ACTUAL_VAL=$(grep -w -e "$CFG" .config), for
+    // every symbol line of the merged file in order (repeats included), as the script loops.
     const final = existsSync(cfgPath) ? readFileSync(cfgPath, 'latin1').split('\n') : [];
-    const prefix = env.CONFIG_ ?? 'CONFIG_';
-    const lineOf = (text: string[], cfg: string): string => text.find((l) => l.startsWith(`${cfg}=`) || l === `# ${cfg} is not set`) ?? '';
     const requested = merged.text.split('\n');
-    for (const cfg of new Set(fragmentSymbols(merged.text, prefix))) {
-      const want = lineOf(requested, cfg);
-      const got = lineOf(final, cfg);
+    const grepW = (text: string[], cfg: string): string => {
+      const word = new RegExp(`(?<![A-Za-z0-9_])${cfg}(?![A-Za-z0-9_])`);
+      return text.filter((l) => word.test(l)).join('\n');
+    };
+    for (const cfg of fragmentSymbols(merged.text, env.CONFIG_ ?? 'CONFIG_')) {
+      const want = grepW(requested, cfg);
+      const got = grepW(final, cfg);
       if (want !== got) outSink(`Value requested for ${cfg} not in final .config\nRequested value:  ${want}\nActual value:     ${got}\n\n`);
     }
   };
