@@ -8,7 +8,8 @@
 #
 # What it provides (cache = $KBUILDTS_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/kbuildts):
 #   - host Debian packages: flex bison bc make gcc libc6-dev gcc-aarch64-linux-gnu qemu-system-arm
-#     linux-source-6.1 linux-source-6.12 linux-kbuild-6.1 libelf-dev libssl-dev cpio xz-utils tmux (tests drive the TUI in it)
+#     linux-source-6.1 linux-source-6.12 linux-config-6.1 linux-config-6.12 linux-kbuild-6.1 libelf-dev
+#     libssl-dev cpio xz-utils tmux (tests drive the TUI in it) distcc python3-kconfiglib (bench)
 #   - the arm64 target of the newest Debian 6.1 ABI N whose linux-headers-6.1.0-N-arm64,
 #     linux-headers-6.1.0-N-common, linux-image-6.1.0-N-arm64-unsigned and linux-kbuild-6.1 share
 #     one version (linux-kbuild-6.1 is installed at that version: the headers' scripts/ and tools/
@@ -19,6 +20,7 @@
 #     `make -C KDIR ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- M=dir modules`
 #     (Documentation/kbuild/modules.rst). A tiny module is built against it once to prove that its
 #     vermagic equals the image's.
+#   - <cache>/debian-config/{6.1,6.12}/config.arm64_*.xz: Debian's shipped arm64 kernel configs;
 #   - <cache>/src/linux-source-{6.1,6.12}: the Debian source tarballs, unpacked pristine;
 #     <cache>/oracle/<series>-build/scripts/kconfig/conf: the C conf built out of tree from each.
 # Runs as root without stdin (CI); apt-get update runs at most once, and only when needed.
@@ -225,6 +227,21 @@ if [[ -n $BB_VERSION && ! -x $BUSYBOX ]]; then
     say "busybox $BB_VERSION unpacked"
   fi
 fi
+
+# Debian's shipped arm64 kernel configurations (linux-config-<series>:arm64), for the
+# conformance tests' "olddefconfig of the distribution's own config": downloaded and unpacked into
+# <cache>/debian-config/<series>/ (the amd64 ones come with the host's linux-config-<series>).
+for s in 6.1 6.12; do
+  dc="$CACHE/debian-config/$s"
+  if [[ -f $dc/config.arm64_none_arm64.xz ]]; then note "Debian arm64 $s config: present"; continue; fi
+  if [[ $CHECK -eq 1 ]]; then bad "Debian's arm64 $s kernel config ($dc)"; continue; fi
+  say "downloading linux-config-$s:arm64"; download "linux-config-$s:arm64"
+  f=$(compgen -G "$DEBS/linux-config-${s}_*_arm64.deb" | tail -1 || true)
+  [[ -n $f ]] || die "downloaded linux-config-$s:arm64 not found in $DEBS"
+  rm -rf "$dc.tmp"; mkdir -p "$dc.tmp"; dpkg-deb -x "$f" "$dc.tmp"
+  mkdir -p "$dc"; cp "$dc.tmp/usr/src/linux-config-$s/"config.arm64_* "$dc/"; rm -rf "$dc.tmp"
+  say "Debian arm64 $s config unpacked: $dc"
+done
 
 # Host side of the KDIR: the links into linux-kbuild-6.1 must resolve.
 if [[ -d $KDIR ]]; then

@@ -548,3 +548,19 @@ export function compareTrees(dirA: string, dirB: string, files: readonly string[
     return { file, identical: false, firstDiffs: d.length ? d : ['(bytes differ: line endings or trailing data)'] };
   });
 }
+
+/**
+ * Debian's own kernel configuration for a series and ARCH, as shipped in linux-config-<series>
+ * (the generic flavour): amd64 from the host package under /usr/src, arm64 from the arm64 package
+ * that scripts/setup.sh unpacks into <cache>/debian-config/<series>/.
+ * @returns the path of the xz-compressed config file.
+ * @throws SetupMissingError when the file is not there (run `npm run setup`), Error for another ARCH.
+ */
+export function debianConfig(series: string, arch: string): string {
+  let file: string;
+  if (arch === 'x86_64') file = `/usr/src/linux-config-${series}/config.amd64_none_amd64.xz`;
+  else if (arch === 'arm64') file = join(cacheDir(), 'debian-config', series, 'config.arm64_none_arm64.xz');
+  else throw new Error(`no Debian kernel configuration is set up for ARCH=${arch}`);
+  if (!existsSync(file)) throw new SetupMissingError(`Debian's ${arch} ${series} kernel configuration (${file})`);
+  return file;
+}

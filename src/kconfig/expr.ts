@@ -331,8 +331,54 @@ function leafSlots(h: Holder, k: string, type: 'and' | 'or', out: (Holder | stri
   } else out.push(h, k);
 }
 
+/**
+ * (performance) C re-runs expr_eliminate_dups1() on a nested &&/|| leaf once per leaf it is
+ * compared with. A pass is a pure function of the expression trees (and the symbol types, fixed
+ * here), so a pass over node X that joined nothing, with no join anywhere since (dupsGen counts
+ * every join and every rewrite outside the passes), would join nothing again: it is skipped.
+ */
+let dupsGen = 0;
+const dupsClean = new WeakMap<Expr, number>();
+
+/** sym1 of expr_join_and/or() for its first operand, or null where they give up. */
+function joinSym1(e: Expr): Sym | null {
+  switch (e.type) {
+    case 'symbol':
+      return e.sym;
+    case 'equal':
+    case 'unequal':
+      return e.left;
+    case 'not': {
+      const t = e.expr;
+      if (t.type === 'symbol') return t.sym;
+      if (t.type === 'equal' || t.type === 'unequal') return t.left;
+      return null;
+    }
+    default:
+      return null;
+  }
+}
+
+/** sym2 of expr_join_and/or() for its second operand, or null where they give up. */
+function joinSym2(e: Expr): Sym | null {
+  switch (e.type) {
+    case 'symbol':
+      return e.sym;
+    case 'equal':
+    case 'unequal':
+      return e.left;
+    case 'not':
+      return e.expr.type === 'symbol' ? e.expr.sym : null;
+    default:
+      return null;
+  }
+}
+
 /** expr_eliminate_dups1(type, &x, &x) where x = h[k]. */
 function eliminateDupsLevel(type: 'and' | 'or', h: Holder, k: string): void {
+  const x = h[k];
+  if (dupsClean.get(x) === dupsGen) return;
+  const gen = dupsGen;
   const L: (Holder | string)[] = [];
   leafSlots(h, k, type, L);
   const n = L.length;
@@ -341,6 +387,7 @@ function eliminateDupsLevel(type: 'and' | 'or', h: Holder, k: string): void {
     const k1 = L[i + 1] as string;
     for (let j = 0; j < n; j += 2) eliminateDupsPair(type, h1, k1, L[j] as Holder, L[j + 1] as string);
   }
+  if (dupsGen === gen) dupsClean.set(x, gen);
 }
 
 function eliminateDupsPair(type: 'and' | 'or', h1: Holder, k1: string, h2: Holder, k2: string): void {
@@ -352,12 +399,19 @@ function eliminateDupsPair(type: 'and' | 'or', h1: Holder, k1: string, h2: Holde
   const b = h2[k2];
   // Fast path: two plain symbols that differ never join (expr_join_and/or return NULL).
   if (a.type === 'symbol' && b.type === 'symbol' && a.sym !== b.sym) return;
+  // Fast path: leaves that are not expr_eq() (types differ, or comparisons of different
+  // symbols) join only when expr_join_and/or find the same symbol on both sides.
+  if (a.type !== b.type || a.type === 'equal' || a.type === 'unequal') {
+    const s1 = joinSym1(a);
+    if (s1 === null || s1 !== joinSym2(b)) return;
+  }
   const s = symRef();
   const tmp = type === 'or' ? joinOr(a, b) : joinAnd(a, b);
   if (tmp) {
     h1[k1] = exprAllocSymbol(type === 'or' ? s.no : s.yes);
     h2[k2] = tmp;
     transCount++;
+    dupsGen++;
   }
 }
 
@@ -370,13 +424,16 @@ export function exprEliminateDups(e: Expr | null): Expr | null {
   if (ctx().v612) return eliminateDups612(e);
   const old = transCount;
   const h: Holder = { v: e };
+  dupsGen++;
   for (;;) {
     transCount = 0;
     const cur = h.v;
     if (cur.type === 'or' || cur.type === 'and') eliminateDupsLevel(cur.type, h, 'v');
     if (!transCount) break;
     h.v = eliminateYn(h.v);
+    dupsGen++;
   }
+  dupsGen++;
   transCount = old;
   return h.v;
 }
