@@ -8,7 +8,8 @@
  *
  * The matrix (issue #3): for 6.1 and 6.12, arm64 and x86_64: allnoconfig, allyesconfig,
  * allmodconfig, alldefconfig, defconfig, tinyconfig, savedefconfig and syncconfig of the defconfig
- * output, randconfig for 10 seeds, and olddefconfig of Debian's own shipped config for that arch.
+ * output, randconfig for 10 seeds (each also a fixed point of olddefconfig), and olddefconfig of
+ * Debian's own shipped config for that arch.
  * Then, on arm64, the modes that read an existing .config (a thinned one, with new symbols):
  * olddefconfig, listnewconfig, helpnewconfig, oldconfig with answers on stdin.
  * Small language corners are the goldens of test/golden.test.ts.
@@ -83,7 +84,15 @@ for (const series of ['6.1', '6.12'] as const) {
         both(series, arch, 'savedefconfig', { prepare: (d) => writeFileSync(join(d, '.config'), defconfigOut, 'latin1') }));
       test('syncconfig of the defconfig output (no include/ yet)', () =>
         both(series, arch, 'syncconfig', { prepare: (d) => writeFileSync(join(d, '.config'), defconfigOut, 'latin1') }));
-      test.each(SEEDS)('randconfig with KCONFIG_SEED=%s', (seed) => both(series, arch, 'randconfig', { env: { KCONFIG_SEED: seed } }));
+      test.each(SEEDS)('randconfig with KCONFIG_SEED=%s, and a fixed point of olddefconfig', async (seed) => {
+        const rand = await both(series, arch, 'randconfig', { env: { KCONFIG_SEED: seed } });
+        // Every randconfig must be a fixed point: olddefconfig on it changes nothing.
+        const d = join(base, `fixed-point-${series}-${arch}-${seed}`);
+        mkdirSync(d, { recursive: true });
+        writeFileSync(join(d, '.config'), rand, 'latin1');
+        runConfig({ mode: 'olddefconfig', srctree: oracleTree(series).srcDir, objtree: d, arch, exactEnv: oracleEnvironment({ series, arch }), silent: true });
+        expect(readFileSync(join(d, '.config'), 'latin1')).toBe(rand);
+      });
       test("olddefconfig of Debian's own config for this arch (linux-config package)", () =>
         both(series, arch, 'olddefconfig', { prepare: (d) => writeFileSync(join(d, '.config'), execFileSync('xz', ['-dc', debianConfig(series, arch)])) }));
       if (arch !== 'arm64') return;
