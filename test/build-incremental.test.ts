@@ -112,6 +112,59 @@ describe('the CLI', () => {
   });
 });
 
+describe('the no-op fast path of the CLI', () => {
+  const dir = join(work, 'fast');
+  const args = (...more: string[]): string[] => [CLI, 'build', '--arch', 'arm64', '--config', configFile, '--out', dir, '-j', '2', ...more, tree];
+  type Doc = { ok: boolean; noop?: boolean; steps: Array<{ kind: string; target: string }>; messages: string[] };
+  const json = async (): Promise<Doc> => JSON.parse((await execa('node', args('--json'))).stdout) as Doc;
+  const cc = (d: Doc): string[] => d.steps.filter((s) => s.kind === 'cc').map((s) => relative(dir, s.target)).sort();
+
+  test('an unchanged tree is answered from the stamp, with the same summary as a no-op build', async () => {
+    const first = await json();
+    expect(first.noop).toBeUndefined();
+    expect(first.steps.length).toBeGreaterThan(0);
+    const second = await json();
+    expect(second).toMatchObject({ ok: true, noop: true, steps: [], messages: [] });
+    expect({ ...second, noop: undefined }).toEqual({ ...first, steps: [], messages: [], noop: undefined });
+    // Text output: a normal no-op run, then the fast path prints the same table and says so.
+    const slow = await execa('node', args());
+    expect(slow.stderr).not.toMatch(/nothing changed since the last build/);
+    const fast = await execa('node', args());
+    expect(fast.stderr).toMatch(/^nothing changed since the last build$/m);
+    expect(fast.stdout).toBe(slow.stdout);
+    expect(fast.stdout).toMatch(/nothing to do \(up to date\)$/m);
+  });
+
+  test('a touched header, a touched or changed .config, or a removed output fall through to a real build', async () => {
+    await json();
+    expect((await json()).noop).toBe(true);
+    touch(join(tree, K, 'multi/kbts_multi.h'));
+    const h = await json();
+    expect(h.noop).toBeUndefined();
+    expect(cc(h)).toEqual([`${K}/multi/kbts_multi_core.o`, `${K}/multi/kbts_multi_ops.o`, `${K}/multi/kbts_multi_stats.o`]);
+    expect((await json()).noop).toBe(true);
+
+    touch(configFile);
+    const t = await json();
+    expect(t).toMatchObject({ ok: true, steps: [] });
+    expect(t.noop).toBeUndefined();
+    expect((await json()).noop).toBe(true);
+
+    setConfig(/^CONFIG_KBTS_FLAGS_VERBOSE=y$/m, '# CONFIG_KBTS_FLAGS_VERBOSE is not set');
+    const c = await json();
+    expect(c.noop).toBeUndefined();
+    expect(cc(c)).toEqual([`${K}/flags/kbts_flags.o`]);
+    setConfig(/^# CONFIG_KBTS_FLAGS_VERBOSE is not set$/m, 'CONFIG_KBTS_FLAGS_VERBOSE=y');
+    expect(cc(await json())).toEqual([`${K}/flags/kbts_flags.o`]);
+    expect((await json()).noop).toBe(true);
+
+    rmSync(join(dir, K, 'hello/kbts_hello.ko'));
+    const o = await json();
+    expect(o.noop).toBeUndefined();
+    expect(o.steps.map((s) => relative(dir, s.target))).toEqual([`${K}/hello/kbts_hello.ko`]);
+  });
+});
+
 describe('interrupted builds', () => {
   const kos = async (dir: string): Promise<Map<string, Buffer>> => {
     const files = await fg('**/*.ko', { cwd: dir });

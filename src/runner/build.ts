@@ -132,6 +132,10 @@ export interface BuildResult {
   actions: DirectAction[];
   /** The target's kernel release (UTS_RELEASE), e.g. `6.1.0-56-arm64`. */
   kernelRelease: string;
+  /** The kernel build tree used (absolute). */
+  kdir?: string;
+  /** The CROSS_COMPILE prefix used. */
+  crossCompile?: string;
   routing: Routing;
   modules: BuiltModule[];
   builtins: BuiltBuiltin[];
@@ -418,7 +422,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   }
 
   emit({ type: 'phase', phase: 'verify' });
-  const result: BuildResult = { engine, buildDir, kernelRelease, routing, modules: [], builtins: [], archives, actions, warnings: routing.warnings, messages };
+  const result: BuildResult = { engine, buildDir, kernelRelease, kdir, crossCompile, routing, modules: [], builtins: [], archives, actions, warnings: routing.warnings, messages };
   const problems: string[] = [];
   const producer = engine === 'direct' ? 'the build' : 'Kbuild';
   for (const o of modules) {

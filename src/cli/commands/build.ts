@@ -11,11 +11,12 @@
  * Exit status: 0; 1 for bad input (makefile `file:line:col:` errors, compiler errors with paths
  * in the source tree, failed verification); 2 when a set-up part (KDIR, cross compiler) is missing.
  */
-import { relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import type cliProgressType from 'cli-progress';
 import type { BuildEvent, BuildResult } from '../../runner/build.js';
+import type { FileStat } from '../noop.js';
 
 const LEVEL_NAMES: Record<string, string> = { early: 'early', '0': 'pure', '1': 'core', '2': 'postcore', '3': 'arch', '4': 'subsys', '5': 'fs', rootfs: 'rootfs', '6': 'device', '7': 'late' };
 
@@ -87,6 +88,13 @@ export function registerBuild(program: Command): void {
         await runBuildKernel({ ...opts, srctree: opts.srctree as string | undefined, driver: opts.driver as string | undefined, enable: opts.enable as string[] | undefined });
         return;
       }
+      const noop = await import('../noop.js');
+      const cliArgs = process.argv.slice(2);
+      // Inputs of the no-op stamp whose stats are taken before the build (an edit during the
+      // build must not be recorded as built).
+      const root = resolve(dir);
+      const configFile = resolve(opts.config ?? join(root, '.config'));
+      const before = opts.viaMake ? [] : [...noop.walkTree(root, new Set(opts.out ? [resolve(opts.out)] : [])), ...[noop.statOf(configFile)].filter((x) => x !== null)];
       const { default: cliProgress } = await import('cli-progress');
       const { KbuildError } = await import('../../kbuild/makefile.js');
       const { BuildError, buildTree } = await import('../../runner/build.js');
@@ -120,7 +128,32 @@ export function registerBuild(program: Command): void {
         }
       };
       const ccEnv = process.env.CC?.trim();
-      if (ccEnv && opts.cc === undefined && !json) process.stderr.write(`compiler from the environment: CC=${ccEnv}\n`);
+      const ccLine = ccEnv && opts.cc === undefined && !json ? `compiler from the environment: CC=${ccEnv}\n` : '';
+      process.stderr.write(ccLine);
+      /** Write the no-op stamp after a direct build (see ../noop.ts). */
+      const stamp = async (r: BuildResult, stdout: string, stderr: string): Promise<void> => {
+        if (r.engine !== 'direct' || !r.kdir || !r.crossCompile) return;
+        const { which } = await import('../../runner/toolchain.js');
+        const { kflagsCacheFile } = await import('../../runner/kflags.js');
+        const { cacheDir } = await import('../../runner/cache.js');
+        const kdirFiles = ['Makefile', 'include/generated/utsrelease.h', 'include/generated/autoconf.h', 'include/config/auto.conf', 'Module.symvers',
+          'scripts/mod/modpost', 'scripts/module.lds', 'scripts/genksyms/genksyms', 'scripts/basic/fixdep', `arch/${opts.arch}/Makefile`].map((f) => join(r.kdir!, f));
+        const words = (v: string | undefined): string[] => (v ?? '').split(/\s+/).filter(Boolean);
+        const tools = [`${r.crossCompile}gcc`, `${r.crossCompile}ld`, `${r.crossCompile}ar`, words(opts.cc ?? ccEnv)[0], words(opts.ccWrapper)[0]]
+          .filter((t): t is string => t !== undefined)
+          .map((t) => (t.includes('/') ? resolve(t) : which(t)))
+          .filter((t): t is string => t !== undefined);
+        let kflagsFile: string[] = [];
+        try {
+          kflagsFile = [await kflagsCacheFile(r.kdir, opts.arch, r.crossCompile)];
+        } catch {
+          return;
+        }
+        const extra = (opts.extraSymbols ?? []).map((f) => resolve(f));
+        const after = [...kdirFiles, ...tools, ...kflagsFile, ...extra, join(cacheDir(), 'manifest.json')]
+          .map((f) => noop.statOf(f) ?? ([f, 0, -1] as FileStat));
+        noop.writeNoopStamp(cliArgs, r.buildDir, [...before, ...noop.recordedInputs(r.buildDir), ...after], stdout, stderr);
+      };
       try {
         const r = await buildTree({
           dir,
@@ -138,7 +171,7 @@ export function registerBuild(program: Command): void {
         });
         (bar as cliProgressType.SingleBar | null)?.stop();
         if (json) {
-          process.stdout.write(
+          const doc = (steps: BuildResult['actions'], messages: string[], upToDate: boolean): string =>
             `${JSON.stringify(
               {
                 ok: true,
@@ -149,19 +182,28 @@ export function registerBuild(program: Command): void {
                 builtins: r.builtins,
                 archives: r.archives,
                 symvers: r.symvers,
-                steps: r.actions,
+                steps,
                 warnings: r.warnings,
-                messages: r.messages,
+                messages,
+                // true when answered from the no-op stamp (nothing changed since the last build).
+                ...(upToDate ? { noop: true } : {}),
               },
               null,
               2,
-            )}\n`,
-          );
+            )}\n`;
+          process.stdout.write(doc(r.actions, r.messages, false));
+          // A later run with nothing changed prints what a no-op build prints: no steps, no compiler messages.
+          await stamp(r, doc([], [], true), ccLine);
           return;
         }
         for (const w of r.warnings) process.stderr.write(`${w}\n`);
         for (const m of r.messages) process.stderr.write(`${m}\n`);
         process.stdout.write(formatBuildTable(r));
+        await stamp(
+          r,
+          formatBuildTable({ ...r, actions: [] }),
+          `${ccLine}building ${shortPath(dir)} in ${r.buildDir}\nnothing changed since the last build\n${r.warnings.map((w) => `${w}\n`).join('')}`,
+        );
       } catch (err) {
         (bar as cliProgressType.SingleBar | null)?.stop();
         if (err instanceof KbuildError || err instanceof BuildError) {
