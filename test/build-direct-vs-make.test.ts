@@ -5,7 +5,7 @@
  * compiler and the real KDIR. Every .ko must have the same section names, the same .modinfo fields
  * (vermagic, license, parm, parmtype, depends, name) and the same __versions entries; the built-in
  * objects are archived per directory into thin built-in.a archives as scripts/Makefile.build does;
- * and the directly built modules load in QEMU (bootArm64) with their parameters, the consumer
+ * and the modules of both engines load in QEMU (bootArm64) with their parameters, the consumer
  * calling the exporter, every init returning 0.
  *
  * Needs the set-up manifest (arm64 KDIR, vmlinuz, busybox, the 6.1 conf oracle), the cross
@@ -102,17 +102,18 @@ describe('kbuildts build (direct) produces what Kbuild produces', () => {
     }
   });
 
-  test('the directly built modules load: parameters, consumer calls exporter, every init returns 0', async () => {
+  test.each(['direct', 'make'] as const)('the modules built by the %s engine load: parameters, consumer calls exporter, every init returns 0', async (engine) => {
+    const built = engine === 'direct' ? direct : viaMake;
     const params: Record<string, string[]> = {
-      kbts_hello: ['count=2', 'who=direct', 'levels=5,-3,8'],
+      kbts_hello: ['count=2', `who=${engine}`, 'levels=5,-3,8'],
       kbts_exporter: ['factor=7'],
       kbts_consumer: ['input=6'],
     };
     const boot = await bootArm64({
-      modules: direct.modules.map((m) => ({ path: m.ko, params: params[m.name] })),
+      modules: built.modules.map((m) => ({ path: m.ko, params: params[m.name] })),
       expect: [
-        'kbts_hello: count=2 who=direct nr_levels=3',
-        'kbts_hello: hello, direct (2/2)',
+        `kbts_hello: count=2 who=${engine} nr_levels=3`,
+        `kbts_hello: hello, ${engine} (2/2)`,
         'kbts_exporter: ready, factor=7',
         'kbts_consumer: kbts_exporter_scale(6) = 42',
         'kbts_flags: magic=0x4b42 greeting=hi file_id=42 tree=3',
