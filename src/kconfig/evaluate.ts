@@ -377,6 +377,53 @@ export function symDepErrors(): boolean {
 }
 
 /**
+ * sym_calc_value() for a bool/tristate symbol that is not a choice member (the same code in Linux
+ * 6.1 and 6.12 symbol.c): the user value limited by the visibility; else, for a symbol that is
+ * not a choice, the first visible default and the weak reverse dependencies (imply) limited by the
+ * direct dependencies, each marking the symbol to be written (SYMBOL_WRITE); then raised to the
+ * reverse dependencies (select), warning when they exceed the direct dependencies.
+ * @returns the new tristate value (before the bool m → y rounding, which the caller does)
+ */
+function calcTristateValue(sym: Sym): Tristate {
+  let newTri: Tristate = no;
+  if (sym.visible !== no && symHasValue(sym)) {
+    newTri = exprAnd(sym.def[S_DEF_USER].tri, sym.visible);
+  } else {
+    if (sym.rev_dep.tri !== no) sym.flags |= SYMBOL_WRITE;
+    if (!symIsChoice(sym)) {
+      const prop = symGetDefaultProp(sym);
+      if (prop) {
+        newTri = exprAnd(exprCalcValue(prop.expr), prop.visible.tri);
+        if (newTri !== no) sym.flags |= SYMBOL_WRITE;
+      }
+      if (sym.implied.tri !== no) {
+        sym.flags |= SYMBOL_WRITE;
+        newTri = exprOr(newTri, sym.implied.tri);
+        newTri = exprAnd(newTri, sym.dir_dep.tri);
+      }
+    }
+  }
+  if (sym.dir_dep.tri < sym.rev_dep.tri) symWarnUnmetDep(sym);
+  return exprOr(newTri, sym.rev_dep.tri);
+}
+
+/**
+ * sym_calc_value() for an int/hex/string symbol (the same code in Linux 6.1 and 6.12 symbol.c):
+ * the user value when the symbol is visible, else the value of the first visible default's
+ * symbol (marking the symbol to be written).
+ * @returns the new string value, or undefined to keep the type's initial value
+ */
+function calcStringValue(sym: Sym): string | null | undefined {
+  if (sym.visible !== no && symHasValue(sym)) return sym.def[S_DEF_USER].val;
+  const prop = symGetDefaultProp(sym);
+  const ds = prop ? propGetSymbol(prop) : null;
+  if (!ds) return undefined;
+  sym.flags |= SYMBOL_WRITE;
+  symCalcValue(ds);
+  return ds.curr.val;
+}
+
+/**
  * sym_calc_value(): compute `sym.curr` (and SYMBOL_WRITE) from visibility, the user value,
  * defaults, selects and implies, exactly as symbol.c of 6.1 does. Memoised by SYMBOL_VALID.
  */
@@ -428,28 +475,7 @@ export function symCalcValue(sym: Sym | null): void {
       if (symIsChoiceValue(sym) && sym.visible === yes) {
         newTri = choiceData(choiceOf(sym)).cur === sym ? yes : no;
       } else {
-        let toCalc = false;
-        if (sym.visible !== no && symHasValue(sym)) {
-          newTri = exprAnd(sym.def[S_DEF_USER].tri, sym.visible);
-          toCalc = true;
-        }
-        if (!toCalc) {
-          if (sym.rev_dep.tri !== no) sym.flags |= SYMBOL_WRITE;
-          if (!isChoice) {
-            const prop = symGetDefaultProp(sym);
-            if (prop) {
-              newTri = exprAnd(exprCalcValue(prop.expr), prop.visible.tri);
-              if (newTri !== no) sym.flags |= SYMBOL_WRITE;
-            }
-            if (sym.implied.tri !== no) {
-              sym.flags |= SYMBOL_WRITE;
-              newTri = exprOr(newTri, sym.implied.tri);
-              newTri = exprAnd(newTri, sym.dir_dep.tri);
-            }
-          }
-        }
-        if (sym.dir_dep.tri < sym.rev_dep.tri) symWarnUnmetDep(sym);
-        newTri = exprOr(newTri, sym.rev_dep.tri);
+        newTri = calcTristateValue(sym);
       }
       if (newTri === mod && symGetType(sym) === SymbolType.Bool) newTri = yes;
       break;
@@ -457,19 +483,8 @@ export function symCalcValue(sym: Sym | null): void {
     case SymbolType.String:
     case SymbolType.Hex:
     case SymbolType.Int: {
-      if (sym.visible !== no && symHasValue(sym)) {
-        newVal = sym.def[S_DEF_USER].val;
-        break;
-      }
-      const prop = symGetDefaultProp(sym);
-      if (prop) {
-        const ds = propGetSymbol(prop);
-        if (ds) {
-          sym.flags |= SYMBOL_WRITE;
-          symCalcValue(ds);
-          newVal = ds.curr.val;
-        }
-      }
+      const v = calcStringValue(sym);
+      if (v !== undefined) newVal = v;
       break;
     }
     default:
@@ -1162,28 +1177,7 @@ function symCalcValue612(sym: Sym): void {
         symCalcChoice612(choiceMenu);
         newTri = sym.curr.tri;
       } else {
-        let calc = false;
-        if (sym.visible !== no && symHasValue(sym)) {
-          newTri = exprAnd(sym.def[S_DEF_USER].tri, sym.visible);
-          calc = true;
-        }
-        if (!calc) {
-          if (sym.rev_dep.tri !== no) sym.flags |= SYMBOL_WRITE;
-          if (!symIsChoice(sym)) {
-            const prop = symGetDefaultProp(sym);
-            if (prop) {
-              newTri = exprAnd(exprCalcValue(prop.expr), prop.visible.tri);
-              if (newTri !== no) sym.flags |= SYMBOL_WRITE;
-            }
-            if (sym.implied.tri !== no) {
-              sym.flags |= SYMBOL_WRITE;
-              newTri = exprOr(newTri, sym.implied.tri);
-              newTri = exprAnd(newTri, sym.dir_dep.tri);
-            }
-          }
-        }
-        if (sym.dir_dep.tri < sym.rev_dep.tri) symWarnUnmetDep(sym);
-        newTri = exprOr(newTri, sym.rev_dep.tri);
+        newTri = calcTristateValue(sym);
       }
       if (newTri === mod && symGetType(sym) === SymbolType.Bool) newTri = yes;
       break;
@@ -1191,19 +1185,8 @@ function symCalcValue612(sym: Sym): void {
     case SymbolType.String:
     case SymbolType.Hex:
     case SymbolType.Int: {
-      if (sym.visible !== no && symHasValue(sym)) {
-        newVal = sym.def[S_DEF_USER].val;
-        break;
-      }
-      const prop = symGetDefaultProp(sym);
-      if (prop) {
-        const ds = propGetSymbol(prop);
-        if (ds) {
-          sym.flags |= SYMBOL_WRITE;
-          symCalcValue(ds);
-          newVal = ds.curr.val;
-        }
-      }
+      const v = calcStringValue(sym);
+      if (v !== undefined) newVal = v;
       break;
     }
     default:

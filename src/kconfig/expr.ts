@@ -228,10 +228,12 @@ function eliminateYn(e: Expr): Expr {
   return e;
 }
 
-/** expr_join_or(): simplification of `e1 || e2` for two leaves, or null. */
-function joinOr(e1: Expr, e2: Expr): Expr | null {
-  const s = symRef();
-  if (exprEq(e1, e2)) return copyNode(e1);
+/**
+ * The common start of expr_join_or() and expr_join_and() (expr.c): both leaves must be
+ * comparisons, symbols or negations naming the same bool or tristate symbol.
+ * @returns that symbol, or null when the two leaves cannot be joined
+ */
+function joinLeafSymbol(e1: Expr, e2: Expr): Sym | null {
   const okType = (t: Expr['type']) => t === 'equal' || t === 'unequal' || t === 'symbol' || t === 'not';
   if (!okType(e1.type) || !okType(e2.type)) return null;
   let sym1: Sym;
@@ -247,6 +249,15 @@ function joinOr(e1: Expr, e2: Expr): Expr | null {
   } else sym2 = leftSym(e2);
   if (sym1 !== sym2) return null;
   if (sym1.type !== SymbolType.Bool && sym1.type !== SymbolType.Tristate) return null;
+  return sym1;
+}
+
+/** expr_join_or(): simplification of `e1 || e2` for two leaves, or null. */
+function joinOr(e1: Expr, e2: Expr): Expr | null {
+  const s = symRef();
+  if (exprEq(e1, e2)) return copyNode(e1);
+  const sym1 = joinLeafSymbol(e1, e2);
+  if (!sym1) return null;
   if (sym1.type === SymbolType.Tristate && e1.type === 'equal' && e2.type === 'equal') {
     const a = e1.right;
     const b = e2.right;
@@ -254,7 +265,7 @@ function joinOr(e1: Expr, e2: Expr): Expr | null {
     if ((a === s.yes && b === s.no) || (a === s.no && b === s.yes)) return exprAllocComp('unequal', sym1, s.mod);
     if ((a === s.mod && b === s.no) || (a === s.no && b === s.mod)) return exprAllocComp('unequal', sym1, s.yes);
   }
-  if (sym1.type === SymbolType.Bool && sym1 === sym2) {
+  if (sym1.type === SymbolType.Bool) { // C also tests sym1 == sym2, already known here
     if ((e1.type === 'not' && e1.expr.type === 'symbol' && e2.type === 'symbol') ||
         (e2.type === 'not' && e2.expr.type === 'symbol' && e1.type === 'symbol')) return exprAllocSymbol(s.yes);
   }
@@ -265,21 +276,8 @@ function joinOr(e1: Expr, e2: Expr): Expr | null {
 function joinAnd(e1: Expr, e2: Expr): Expr | null {
   const s = symRef();
   if (exprEq(e1, e2)) return copyNode(e1);
-  const okType = (t: Expr['type']) => t === 'equal' || t === 'unequal' || t === 'symbol' || t === 'not';
-  if (!okType(e1.type) || !okType(e2.type)) return null;
-  let sym1: Sym;
-  let sym2: Sym;
-  if (e1.type === 'not') {
-    const tmp = e1.expr;
-    if (tmp.type !== 'equal' && tmp.type !== 'unequal' && tmp.type !== 'symbol') return null;
-    sym1 = leftSym(tmp);
-  } else sym1 = leftSym(e1);
-  if (e2.type === 'not') {
-    if (e2.expr.type !== 'symbol') return null;
-    sym2 = e2.expr.sym;
-  } else sym2 = leftSym(e2);
-  if (sym1 !== sym2) return null;
-  if (sym1.type !== SymbolType.Bool && sym1.type !== SymbolType.Tristate) return null;
+  const sym1 = joinLeafSymbol(e1, e2);
+  if (!sym1) return null;
   const r1 = isComp(e1) ? e1.right : null;
   const r2 = isComp(e2) ? e2.right : null;
   if ((e1.type === 'symbol' && e2.type === 'equal' && r2 === s.yes) || (e2.type === 'symbol' && e1.type === 'equal' && r1 === s.yes))

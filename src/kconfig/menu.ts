@@ -126,6 +126,23 @@ function symCheckProp(sym: Sym): void {
 }
 
 /** menu_finalize(): see the module comment. Recursive over `parent`'s subtree. */
+/**
+ * menu_finalize(): a node without a prompt (an `if` block, a promptless entry with children) has
+ * its children lifted into `parent`'s list right after it, as both Linux 6.1 and 6.12 menu.c do.
+ */
+function liftPromptlessChildren(menu: Menu, parent: Menu): void {
+  if (!menu.list || (menu.prompt && menu.prompt.text)) return;
+  let last: Menu = menu.list;
+  for (;;) {
+    last.parent = parent;
+    if (!last.next) break;
+    last = last.next;
+  }
+  last.next = menu.next;
+  menu.next = menu.list;
+  menu.list = null;
+}
+
 export function menuFinalize(parent: Menu): void {
   const c = ctx();
   if (c.v612) {
@@ -236,17 +253,7 @@ export function menuFinalize(parent: Menu): void {
         if (e.type === 'list') e.next = node;
       }
     }
-    if (menu.list && (!menu.prompt || !menu.prompt.text)) {
-      let last: Menu = menu.list;
-      for (;;) {
-        last.parent = parent;
-        if (!last.next) break;
-        last = last.next;
-      }
-      last.next = menu.next;
-      menu.next = menu.list;
-      menu.list = null;
-    }
+    liftPromptlessChildren(menu, parent);
   }
 
   if (sym && !(sym.flags & SYMBOL_WARNED)) {
@@ -326,17 +333,7 @@ function menuFinalize612(parent: Menu, insideChoice: boolean): void {
     sym.dir_dep.expr = exprAllocOr(sym.dir_dep.expr, exprCopy(parent.dep));
   }
   for (let menu: Menu | null = parent.list; menu; menu = menu.next) {
-    if (menu.list && (!menu.prompt || !menu.prompt.text)) {
-      let last: Menu = menu.list;
-      for (;;) {
-        last.parent = parent;
-        if (!last.next) break;
-        last = last.next;
-      }
-      last.next = menu.next;
-      menu.next = menu.list;
-      menu.list = null;
-    }
+    liftPromptlessChildren(menu, parent);
   }
   if (sym && !(sym.flags & SYMBOL_WARNED)) {
     if (sym.type === SymbolType.Unknown) menuWarn(parent, 'config symbol defined without type');

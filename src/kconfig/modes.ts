@@ -396,6 +396,48 @@ function confSym(d: Dialog, menu: Menu): void {
   }
 }
 
+/**
+ * conf_choice()'s question, the same in Linux 6.1 and 6.12 conf.c: `choice[1-N?]: `, answered
+ * with the default in oldconfig/syncconfig when no member is new, else read from the input; `?`
+ * shows the choice's help, `N?` the member's.
+ * @param cnt the number of visible members; def the 1-based default; isNew whether a member is new
+ * @returns the member's menu node, or null when the question must be asked again
+ */
+function askChoiceMember(d: Dialog, menu: Menu, cnt: number, def: number, isNew: boolean): Menu | null {
+  out(`${pad(d.indent - 1)}choice`);
+  if (cnt === 1) {
+    out('[1]: 1\n');
+  } else {
+    out(`[1-${cnt}?]: `);
+    if ((d.mode === 'oldconfig' || d.mode === 'syncconfig') && !isNew) {
+      cnt = def;
+      out(`${cnt}\n`);
+    } else if (d.mode === 'oldconfig' || d.mode === 'syncconfig' || d.mode === 'oldaskconfig') {
+      readLine(d);
+      const l = strip(d.line);
+      d.line = l;
+      if (l[0] === '?') {
+        printHelp(menu);
+        return null;
+      }
+      if (!l[0]) cnt = def;
+      else if (/^[0-9]/.test(l)) cnt = parseInt(l, 10);
+      else return null;
+    }
+  }
+  let child: Menu | null;
+  for (child = menu.list; child; child = child.next) {
+    if (!child.sym || !menuIsVisible(child)) continue;
+    if (!--cnt) break;
+  }
+  if (!child) return null;
+  if (d.line && d.line.endsWith('?')) {
+    printHelp(child);
+    return null;
+  }
+  return child;
+}
+
 /** conf_choice() of 6.12: list the visible members, read the pick, choice_set_value(). */
 function confChoice612(d: Dialog, menu: Menu): void {
   asking = menu;
@@ -424,37 +466,8 @@ function confChoice612(d: Dialog, menu: Menu): void {
       }
       out('\n');
     }
-    out(`${pad(d.indent - 1)}choice`);
-    if (cnt === 1) {
-      out('[1]: 1\n');
-    } else {
-      out(`[1-${cnt}?]: `);
-      if ((d.mode === 'oldconfig' || d.mode === 'syncconfig') && !isNew) {
-        cnt = def;
-        out(`${cnt}\n`);
-      } else if (d.mode === 'oldconfig' || d.mode === 'syncconfig' || d.mode === 'oldaskconfig') {
-        readLine(d);
-        const l = strip(d.line);
-        d.line = l;
-        if (l[0] === '?') {
-          printHelp(menu);
-          continue;
-        }
-        if (!l[0]) cnt = def;
-        else if (/^[0-9]/.test(l)) cnt = parseInt(l, 10);
-        else continue;
-      }
-    }
-    let child: Menu | null;
-    for (child = menu.list; child; child = child.next) {
-      if (!child.sym || !menuIsVisible(child)) continue;
-      if (!--cnt) break;
-    }
+    const child = askChoiceMember(d, menu, cnt, def, isNew);
     if (!child) continue;
-    if (d.line && d.line.endsWith('?')) {
-      printHelp(child);
-      continue;
-    }
     choiceSetValue(menu, child.sym!);
     return;
   }
@@ -498,40 +511,8 @@ function confChoice(d: Dialog, menu: Menu): boolean {
       if (!symHasValue(child.sym)) out(' (NEW)');
       out('\n');
     }
-    out(`${pad(d.indent - 1)}choice`);
-    let skipAsk = false;
-    if (cnt === 1) {
-      out('[1]: 1\n');
-      skipAsk = true;
-    }
-    if (!skipAsk) {
-      out(`[1-${cnt}?]: `);
-      if ((d.mode === 'oldconfig' || d.mode === 'syncconfig') && !isNew) {
-        cnt = def;
-        out(`${cnt}\n`);
-      } else if (d.mode === 'oldconfig' || d.mode === 'syncconfig' || d.mode === 'oldaskconfig') {
-        readLine(d);
-        const l = strip(d.line);
-        d.line = l;
-        if (l[0] === '?') {
-          printHelp(menu);
-          continue;
-        }
-        if (!l[0]) cnt = def;
-        else if (/^[0-9]/.test(l)) cnt = parseInt(l, 10);
-        else continue;
-      }
-    }
-    let child: Menu | null;
-    for (child = menu.list; child; child = child.next) {
-      if (!child.sym || !menuIsVisible(child)) continue;
-      if (!--cnt) break;
-    }
+    const child = askChoiceMember(d, menu, cnt, def, isNew);
     if (!child) continue;
-    if (d.line && d.line.endsWith('?')) {
-      printHelp(child);
-      continue;
-    }
     symSetTristateValue(child.sym!, yes);
     for (let ch = child.list; ch; ch = ch.next) {
       d.indent += 2;
