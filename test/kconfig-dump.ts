@@ -68,7 +68,7 @@ export function dumpExpr(e: Expr | null): string {
   }
 }
 
-/** FNV-1a over the UTF-8 bytes, as the dump tool hashes help texts. */
+/** FNV-1a over the bytes (one latin1 char per byte), as the dump tool hashes help texts. */
 function fnv(s: string): string {
   let h = 2166136261;
   for (const b of Buffer.from(s, 'latin1')) h = Math.imul((h ^ b) >>> 0, 0x01000193) >>> 0;
