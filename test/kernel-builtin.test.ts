@@ -7,20 +7,41 @@
  *     (subsys_initcall, .initcall4.init in System.map), prints its line, returns 0.
  * The first build takes a few minutes; later runs reuse the tree and the object directory.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { bootArm64 } from '../src/runner/boot.js';
 import { cacheDir } from '../src/runner/cache.js';
 import { buildKernel, KERNEL_RECORD, type KernelBuildResult } from '../src/runner/kernel-build.js';
+import { prepareKernelTree } from '../src/runner/kernel-tree.js';
 import { builtinVerdictsForImage, formatVerdicts, judgeInitcalls, readInitcalls } from '../src/runner/initcalls.js';
 
 const outDir = join(cacheDir(), 'kernel-build', 'out', 'test-arm64-early');
+const samplesEarly = resolve('samples/drivers/kbts/early');
 let first: KernelBuildResult;
+/** What drivers/early/.kbuildts-driver named after wiring a copy of the driver from another checkout. */
+let otherCheckoutMarker = '';
 
 beforeAll(async () => {
+  // The private tree lives in the shared cache and outlives a checkout: wire in the same driver
+  // from another checkout first (the CI machine's clone at another path saw the developer's copy).
+  const other = mkdtempSync(join(tmpdir(), 'kbuildts-other-checkout-'));
+  try {
+    cpSync(samplesEarly, join(other, 'early'), { recursive: true });
+    const t = await prepareKernelTree({ driver: join(other, 'early') });
+    otherCheckoutMarker = readFileSync(join(t.srcDir, 'drivers/early/.kbuildts-driver'), 'utf8').trim();
+  } finally {
+    rmSync(other, { recursive: true, force: true });
+  }
   first = await buildKernel({ outDir, jobs: 2 });
 }, 3_600_000);
+
+test('drivers/<name> copied from another checkout is taken over by this one, not refused', () => {
+  expect(otherCheckoutMarker).toMatch(/kbuildts-other-checkout-.*\/early$/);
+  expect(readFileSync(join(first.tree.srcDir, 'drivers/early/.kbuildts-driver'), 'utf8').trim()).toBe(samplesEarly);
+  expect(first.tree.driver!.origin).toBe(samplesEarly);
+});
 
 test('the kernel tree has the driver copied into drivers/ and wired in', () => {
   const d = first.tree.driver!;

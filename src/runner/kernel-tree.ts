@@ -273,12 +273,16 @@ export async function prepareKernelTree(opts: PrepareKernelTreeOptions): Promise
     if (existsSync(dest) && !existsSync(marker)) {
       throw new KernelTreeError(`drivers/${name} already exists in the kernel tree and is not a kbuildts copy: choose another name (driverName)`);
     }
-    if (existsSync(marker) && readFileSync(marker, 'utf8').trim() !== driverDir) {
-      throw new KernelTreeError(`drivers/${name} in ${srcDir} is a copy of ${readFileSync(marker, 'utf8').trim()}, not ${driverDir}: choose another name`);
+    // drivers/<name> is kbuildts's own copy: a copy of another directory of the same name (another
+    // checkout of the same tree, or another driver) is replaced by syncDir, which also removes
+    // the files the new origin does not have.
+    const previous = existsSync(marker) ? readFileSync(marker, 'utf8').trim() : undefined;
+    if (previous !== undefined && previous !== driverDir) {
+      opts.onProgress?.(`drivers/${name} was a copy of ${previous}: replacing it with ${driverDir}`);
     }
     const removed = unwireOtherDrivers(srcDir, name);
     const copied = syncDir(driverDir, dest).map((f) => `drivers/${name}/${f}`);
-    if (!existsSync(marker)) writeFileSync(marker, `${driverDir}\n`);
+    if (previous !== driverDir) writeFileSync(marker, `${driverDir}\n`);
     const edited = wireSubdir({ parent: join(srcDir, 'drivers'), srctree: srcDir, name, symbol });
     tree.driver = {
       origin: driverDir,
