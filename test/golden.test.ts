@@ -98,6 +98,11 @@ function compareDirs(expDir: string, gotDir: string, skip: string[] = []): strin
 }
 
 const cases = regen.listCases();
+/**
+ * Case/series pairs that have run once: the first mode of a pair parses (and rewrites the
+ * front-end snapshot), the later ones may read the snapshot, so both are compared with C.
+ */
+const parsedOnce = new Set<string>();
 
 test('the golden set has its cases', () => {
   expect(cases.length).toBeGreaterThanOrEqual(15);
@@ -125,9 +130,11 @@ for (const name of cases) {
             let status = 0;
             let error = '';
             let thrown: unknown;
+            const frontEndCache = parsedOnce.has(`${name}/${series}`) ? 'use' : 'refresh';
+            parsedOnce.add(`${name}/${series}`);
             try {
               runConfig({
-                mode, srctree: dir, objtree: obj, arch: 'arm64', kernelVersion: KERNEL_VERSION[series],
+                frontEndCache, mode, srctree: dir, objtree: obj, arch: 'arm64', kernelVersion: KERNEL_VERSION[series],
                 exactEnv: regen.goldenEnv(dir, c, mode), silent: true, input: c.stdin ?? '',
                 defconfigFile: mode === 'savedefconfig' ? 'defconfig' : mode === 'defconfig' ? 'input.config' : undefined,
                 onStdout: (s) => { stdout += s; }, onStderr: (s) => { stderr += s; },

@@ -26,6 +26,8 @@ const OUTPUTS = ['.config', '.config.old', 'defconfig', 'include/config/auto.con
 const SEEDS = ['0x1', '0x2', '0x3', '0x4', '0x5', '0x1234', '0xdeadbeef', '42', '7', '0xffff'];
 
 const base = mkdtempSync(join(tmpdir(), 'kconf-conformance-'));
+/** How kbuildts got its finalised tree in each case, per series and arch (frontend-cache.ts). */
+const frontEnds = new Map<string, string[]>();
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 /** How one case runs: the input .config, extra environment, stdin answers. */
@@ -53,7 +55,12 @@ async function both(series: '6.1' | '6.12', arch: string, mode: string, c: CaseI
   }
   // The C conf runs as a child process while kbuildts runs here: both at once.
   const oracle = runOracle({ series, arch, mode, objtree: a, env, fresh: false, input: c.input });
-  const r = runConfig({ mode, srctree: tree.srcDir, objtree: b, arch, exactEnv: env, silent: true, input: c.input });
+  // The first case of a tree parses (and rewrites the snapshot); the later ones read the
+  // snapshot: both ways to the finalised tree are compared with C.
+  const key = `${series} ${arch}`;
+  const frontEndCache = frontEnds.has(key) ? 'use' : 'refresh';
+  const r = runConfig({ mode, srctree: tree.srcDir, objtree: b, arch, exactEnv: env, silent: true, input: c.input, frontEndCache });
+  frontEnds.set(key, [...(frontEnds.get(key) ?? []), r.frontEnd]);
   const o = await oracle;
   expect(o.exitCode).toBe(0);
   const report = compareTrees(a, b, OUTPUTS).filter((d) => !d.identical)
@@ -95,6 +102,12 @@ for (const series of ['6.1', '6.12'] as const) {
       });
       test("olddefconfig of Debian's own config for this arch (linux-config package)", () =>
         both(series, arch, 'olddefconfig', { prepare: (d) => writeFileSync(join(d, '.config'), execFileSync('xz', ['-dc', debianConfig(series, arch)])) }));
+      test('the cases after the first took the front-end snapshot (so both paths are compared with C)', () => {
+        const seen = frontEnds.get(`${series} ${arch}`) ?? [];
+        expect(seen.length).toBeGreaterThan(10);
+        expect(seen[0]).toBe('parsed');
+        expect(seen.slice(1).filter((f) => f !== 'snapshot')).toEqual([]);
+      });
       if (arch !== 'arm64') return;
       test('olddefconfig of the thinned defconfig output', () =>
         both(series, arch, 'olddefconfig', { prepare: (d) => writeFileSync(join(d, '.config'), thin(defconfigOut), 'latin1') }));

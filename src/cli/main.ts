@@ -8,16 +8,19 @@
 const args = process.argv.slice(2);
 if (!(args[0] === 'build' && (await import('./noop.js')).tryNoop(args))) {
   const { Command } = await import('commander');
-  const [{ registerConfig }, { registerPlan }, { registerBuild }, { registerBoot }, { registerNew }, { registerInspect }, { registerMenuconfig }, { reportError }] = await Promise.all([
-    import('./commands/config.js'),
-    import('./commands/plan.js'),
-    import('./commands/build.js'),
-    import('./commands/boot.js'),
-    import('./commands/new.js'),
-    import('./commands/inspect.js'),
-    import('./commands/menuconfig.js'),
-    import('./errors.js'),
-  ]);
+  type Register = (program: InstanceType<typeof Command>) => void;
+  /** Each command's module; only the one named on the command line is loaded (all for help). */
+  const COMMANDS: Record<string, () => Promise<Register>> = {
+    config: async () => (await import('./commands/config.js')).registerConfig,
+    plan: async () => (await import('./commands/plan.js')).registerPlan,
+    build: async () => (await import('./commands/build.js')).registerBuild,
+    boot: async () => (await import('./commands/boot.js')).registerBoot,
+    new: async () => (await import('./commands/new.js')).registerNew,
+    inspect: async () => (await import('./commands/inspect.js')).registerInspect,
+    menuconfig: async () => (await import('./commands/menuconfig.js')).registerMenuconfig,
+  };
+  const named = args[0] !== undefined && Object.hasOwn(COMMANDS, args[0]) ? [COMMANDS[args[0]]] : Object.values(COMMANDS);
+  const [{ reportError }, ...registers] = await Promise.all([import('./errors.js'), ...named.map((load) => load())]);
 
   const program = new Command();
   program
@@ -25,13 +28,7 @@ if (!(args[0] === 'build' && (await import('./noop.js')).tryNoop(args))) {
     .description('Kconfig and Kbuild for TypeScript: configure kernels as scripts/kconfig does, cross-build drivers, boot them in QEMU')
     .version('0.1.0');
 
-  registerConfig(program);
-  registerPlan(program);
-  registerBuild(program);
-  registerBoot(program);
-  registerNew(program);
-  registerInspect(program);
-  registerMenuconfig(program);
+  for (const register of registers) register(program);
 
   program.parseAsync(process.argv).catch((err: unknown) => {
     process.exitCode = reportError(err);

@@ -14,8 +14,9 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import type { KconfigTree, KconfigVersion } from './model.js';
 import { finalizeTree } from './menu.js';
 import { CONF_MODES, runConfMode, type ConfMode } from './modes.js';
-import { useContext } from './evaluate.js';
-import { parseKconfig } from './parse.js';
+import { useContext, type EvalContext } from './evaluate.js';
+import { parseKconfig, type ParsedKconfig } from './parse.js';
+import { contextData, frontEndCacheEnabled, loadFrontEnd, restoreContext, saveFrontEnd, type FrontEndKey, type FrontEndMessage } from './frontend-cache.js';
 
 /** Options of {@link runConfig}. */
 export interface RunConfigOptions {
@@ -65,6 +66,12 @@ export interface RunConfigOptions {
    */
   onStdout?: (text: string) => void;
   onStderr?: (text: string) => void;
+  /**
+   * The front-end snapshot (frontend-cache.ts): 'use' (default) reads it when its inputs are
+   * unchanged, else parses and writes it; 'refresh' always parses and writes it; 'off' neither
+   * reads nor writes. `KBUILDTS_FRONTEND_CACHE=0` (or the parse or probe cache off) means 'off'.
+   */
+  frontEndCache?: 'use' | 'refresh' | 'off';
 }
 
 /** What {@link runConfig} returns. */
@@ -78,6 +85,11 @@ export interface RunConfigResult {
   warnings: string[];
   /** The finalised tree (values computed), for callers that want to inspect symbols. */
   tree: KconfigTree;
+  /**
+   * How the last conf run got its finalised tree: parsed (and the snapshot written), or read
+   * from the front-end snapshot of the same inputs (frontend-cache.ts).
+   */
+  frontEnd: 'parsed' | 'snapshot';
 }
 
 /** The Kconfig language version for a KERNELVERSION ("6.1.192" -> "6.1", "6.12.117" -> "6.12"); throws (userError) for other series. */
@@ -125,17 +137,55 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
   };
   const files: string[] = [];
   let tree: KconfigTree | null = null;
+  let frontEnd: 'parsed' | 'snapshot' = 'parsed';
+  const snapshotMode = frontEndCacheEnabled() ? (opts.frontEndCache ?? 'use') : 'off';
 
-  /** One `conf -s --<mode> Kconfig` run (a fresh parse, as a new conf process has). */
+  /**
+   * One `conf -s --<mode> Kconfig` run (a fresh parse, as a new conf process has, or the
+   * front-end snapshot of the same inputs: frontend-cache.ts).
+   */
   const conf = (mode: ConfMode, file: string | undefined, extraEnv: Record<string, string> = {}): void => {
     const e = { ...env, ...extraEnv };
-    const t = parseKconfig({
-      srctree, objtree, file: 'Kconfig', version, env: e,
-      log: (stream, text) => (stream === 'stdout' ? outSink(text) : errSink(text)),
-      releaseCaches: true, // (performance hook, issue #3) the front end's caches are not needed past the parse
-    });
-    for (const w of t.warnings) errSink(w.endsWith('\n') ? w : `${w}\n`);
-    const c = finalizeTree(t, { env: e, stdout: outSink, stderr: errSink });
+    const key: FrontEndKey = { srctree, objtree, file: 'Kconfig', version, env: e };
+    const cached = snapshotMode === 'use' ? loadFrontEnd(key) : null;
+    const writeProbeStderr = (t: string): void => void process.stderr.write(Buffer.from(t, 'latin1'));
+    let t: ParsedKconfig;
+    let c: EvalContext;
+    if (cached) {
+      for (const m of cached.messages) (m.to === 'stdout' ? outSink : m.to === 'stderr' ? errSink : writeProbeStderr)(m.text);
+      t = cached.tree;
+      c = restoreContext(cached, { env: e, stdout: outSink, stderr: errSink });
+      frontEnd = 'snapshot';
+    } else {
+      // Everything the front end prints, in order, for the snapshot.
+      const messages: FrontEndMessage[] = [];
+      const parseStart = Date.now();
+      const out = (text: string): void => {
+        messages.push({ to: 'stdout', text });
+        outSink(text);
+      };
+      const err = (text: string): void => {
+        messages.push({ to: 'stderr', text });
+        errSink(text);
+      };
+      t = parseKconfig({
+        srctree, objtree, file: 'Kconfig', version, env: e,
+        log: (stream, text) => (stream === 'stdout' ? out(text) : err(text)),
+        probes: {
+          stderr: (text) => {
+            messages.push({ to: 'probe', text });
+            writeProbeStderr(text);
+          },
+        },
+        releaseCaches: true, // (performance hook, issue #3) the front end's caches are not needed past the parse
+      });
+      for (const w of t.warnings) err(w.endsWith('\n') ? w : `${w}\n`);
+      c = finalizeTree(t, { env: e, stdout: out, stderr: err });
+      c.stdout = outSink;
+      c.stderr = errSink;
+      if (snapshotMode !== 'off') saveFrontEnd(key, t, contextData(c), messages, parseStart);
+      frontEnd = 'parsed';
+    }
     c.cwd = objtree;
     try {
       runConfMode({ mode, file, silent: opts.silent, input: opts.input });
@@ -232,5 +282,5 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
     throw Object.assign(new Error(`unknown configuration mode '${mode}' (modes: ${CONF_MODES.join(', ')}, <name>_defconfig, tinyconfig, <fragment>.config, merge)`), { userError: true });
   }
   const warnings = stderr.split(/\n(?=\S)|\n\n/).map((w) => w.trim()).filter((w) => w.length > 0);
-  return { files, stdout, stderr, warnings, tree: tree! };
+  return { files, stdout, stderr, warnings, tree: tree!, frontEnd };
 }

@@ -46,7 +46,7 @@
  * a `:=` that reads the variable it (re)defines sees "" (new) or the old value where C reads
  * uninitialised or freed memory; see also lexer.ts for `$(empty) help`-style lines.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, posix } from 'node:path';
 import { createRequire } from 'node:module';
 import type FastGlob from 'fast-glob';
@@ -137,6 +137,8 @@ export interface ParsedKconfig extends KconfigTree {
   memoHits: number;
   /** What the probes cost (cache hits, commands run, parse rounds); absent with an injected runShell. */
   probes?: ProbeStats;
+  /** Names looked up as environment variables and not set (they expanded to ""), in first-use order. */
+  envMissing: string[];
 }
 
 /** The kind of an open option list (the parser state after an entry's first line). */
@@ -277,6 +279,28 @@ function parseKconfigInner(opts: ParseOptions): ParsedKconfig {
   return result;
 }
 
+/**
+ * zconf_fopen(): where a Kconfig file named as given to `source` (after macro expansion) or on
+ * the command line is found: the name itself when absolute; else relative to the directory
+ * conf runs in (the object tree), then under $srctree. A candidate that exists but is not a
+ * readable file (a directory) is passed over.
+ * @param objtree the object tree (conf's cwd); srctreeEnv: the srctree environment variable
+ * @returns the path, or null when no candidate is a file
+ */
+export function locateKconfigFile(name: string, objtree: string, srctreeEnv: string): string | null {
+  return findKconfigFile(name, objtree, srctreeEnv)?.path ?? null;
+}
+
+/** {@link locateKconfigFile} with the found file's stat (one stat call per candidate). */
+export function findKconfigFile(name: string, objtree: string, srctreeEnv: string): { path: string; stat: Stats } | null {
+  const file = (path: string): { path: string; stat: Stats } | null => {
+    const stat = statSync(path, { throwIfNoEntry: false });
+    return stat?.isFile() ? { path, stat } : null;
+  };
+  if (isAbsolute(name)) return file(name);
+  return file(join(objtree, name)) ?? file(join(srctreeEnv, name));
+}
+
 class Parser {
   private readonly version: KconfigVersion;
   private readonly objtree: string;
@@ -370,23 +394,20 @@ class Parser {
       cacheHits: this.cache?.hits ?? 0,
       cacheMisses: this.cache?.misses ?? 0,
       memoHits: this.cache?.memoHits ?? 0,
+      envMissing: [...this.pp.envMissing],
     };
   }
 
-  /** zconf_fopen(): `name` relative to the cwd (objtree), then under $srctree. */
+  /** zconf_fopen(): see {@link locateKconfigFile}. */
   private readFile(name: string): string | null {
-    const tryRead = (p: string): string | null => {
-      if (!existsSync(p)) return null; // cheaper than an ENOENT exception per file
-      try {
-        // latin1: one char per byte, as the C lexer sees the file (no UTF-8 decoding).
-        return readFileSync(p, 'latin1');
-      } catch {
-        return null;
-      }
-    };
-    const first = tryRead(isAbsolute(name) ? name : join(this.objtree, name));
-    if (first !== null || isAbsolute(name)) return first;
-    return tryRead(join(this.srctreeEnv, name));
+    const path = locateKconfigFile(name, this.objtree, this.srctreeEnv);
+    if (path === null) return null;
+    try {
+      // latin1: one char per byte, as the C lexer sees the file (no UTF-8 decoding).
+      return readFileSync(path, 'latin1');
+    } catch {
+      return null;
+    }
   }
 
   /** file_lookup(): record a file name once, in first-lookup order. */

@@ -74,6 +74,11 @@ export class Preprocessor {
   private readonly vars = new Map<string, Variable>();
   /** Environment variables referenced, in first-use order, with the value seen (env_list). */
   readonly envUsed = new Map<string, string>();
+  /**
+   * Names looked up as environment variables and not found (expanded to ""): not part of C's
+   * env_list, but a later run in which one of them is set parses differently (frontend-cache.ts).
+   */
+  readonly envMissing = new Set<string>();
   /** Number of `$(shell,...)` commands run (including those answered by a custom runShell). */
   shellCount = 0;
   /** The commands run, in order (for recording probes). */
@@ -264,6 +269,7 @@ export class Preprocessor {
         this.envUsed.set(name, value);
         return value;
       }
+      this.envMissing.add(name);
     }
     return '';
   }

@@ -1,0 +1,350 @@
+/**
+ * The front-end snapshot: the finalised Kconfig tree of a whole kernel tree, kept on disk so
+ * that the next `kbuildts config` on the same inputs skips the parse and menu_finalize().
+ *
+ * conf_parse() plus menu_finalize() and the dependency check are a pure function of: the
+ * Kconfig files read (their names, where zconf_fopen() found them, their bytes), the environment
+ * variables the macro language looked up (set or not), the `$(shell)` answers, the language
+ * version and the front end's own code. A snapshot records the inputs it was made from and is
+ * used only when all of them are the same again:
+ *   - its file name is a hash of the code (every module of src/kconfig, the grammar, the codec),
+ *     the version, srctree, $srctree, the top file name, and the probe cache's key
+ *     (probes.ts probeCacheKey: the environment and the identity of the toolchain; the
+ *     `$(shell)` answers are those of the probe cache under that key);
+ *   - inside, every file the parse read (name, path found, stat identity, digest), looked up
+ *     again the way zconf_fopen() does from the current object tree (a file whose size, mtime
+ *     and inode are unchanged is not read; one whose mtime changed is compared by digest), and
+ *     the environment variables the parse looked up (with their values, or as unset) are
+ *     compared first. A run in which a file read was modified less than 2 s before the parse
+ *     writes no snapshot (a coarse timestamp could hide a later edit).
+ * Not part of the check, as for the probe cache: files a `$(shell)` command reads.
+ *
+ * The snapshot holds the tree after finalisation (before any mode runs), the evaluation
+ * context's data fields (hash order, choice bookkeeping) and, in order, everything the parse
+ * and the finalisation printed (`$(info)`, warnings, probe stderr), which a hit prints again.
+ * Files: `<cacheDir()>/frontend/<key>.snap` (the {@link SNAPSHOTS_KEPT} most recent kept),
+ * written to a temporary name and renamed. Encoding: src/util/graph-codec.ts.
+ *
+ * Off with `KBUILDTS_FRONTEND_CACHE=0`, and whenever the parse cache (`KBUILDTS_PARSE_CACHE=0`)
+ * or the probe cache (`KBUILDTS_PROBE_CACHE=0`: every probe must really run) is off.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeGraph, encodeGraph } from '../util/graph-codec.js';
+import { cacheDir } from '../runner/cache.js';
+import type { Expr, KconfigVersion } from './model.js';
+import type { ParsedKconfig } from './parse.js';
+import { findKconfigFile } from './parse.js';
+import { probeCacheKey } from './probes.js';
+import { useContext, type EvalContext } from './evaluate.js';
+
+/** Snapshots kept in `<cacheDir()>/frontend` (the most recently written). */
+export const SNAPSHOTS_KEPT = 16;
+
+const FORMAT = 'kbuildts-frontend-1';
+
+/** One message printed by the parse or the finalisation: to stdout, stderr, or a probe's stderr. */
+export interface FrontEndMessage {
+  to: 'stdout' | 'stderr' | 'probe';
+  text: string;
+}
+
+/** What identifies one front end run (the inputs known before the parse). */
+export interface FrontEndKey {
+  srctree: string;
+  objtree: string;
+  /** The top Kconfig file name as given to conf. */
+  file: string;
+  version: KconfigVersion;
+  /** The environment the parse runs in. */
+  env: Record<string, string>;
+}
+
+/** A snapshot read back: the tree, the context's data fields, the messages to print again. */
+export interface FrontEndSnapshot {
+  tree: ParsedKconfig;
+  /** EvalContext fields that are data (see {@link contextData}). */
+  context: Partial<EvalContext>;
+  messages: FrontEndMessage[];
+}
+
+/** One file the parse read: its name as given, where it was found, its stat identity and digest. */
+type FileRecord = [name: string, path: string, size: number, mtimeMs: number, ino: number, sha1: string];
+
+/** What is checked before a snapshot is decoded. */
+interface Validation {
+  format: string;
+  /** Every file the parse read, in first-open order. */
+  files: FileRecord[];
+  /** Environment variables the parse read, with their values. */
+  env: [string, string][];
+  /** Environment variables the parse looked up and found unset. */
+  envMissing: string[];
+}
+
+/**
+ * Files modified less than this long before the parse started make the run write no snapshot:
+ * their stat identity may not tell a later change apart (coarse file-system timestamps, an
+ * edit during the parse).
+ */
+const RACY_MS = 2000;
+
+/** The context fields a snapshot does not keep: the tree itself, functions, per-run state. */
+const CONTEXT_SKIP = new Set(['tree', 'env', 'out', 'err', 'cwd', 'written', 'message', 'stdout', 'stderr']);
+
+/**
+ * The data fields of an evaluation context right after finalizeTree() (hash order, choice
+ * bookkeeping, flags), to be assigned over a fresh createContext() of the decoded tree.
+ */
+export function contextData(c: EvalContext): Partial<EvalContext> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(c)) if (!CONTEXT_SKIP.has(k) && typeof v !== 'function') out[k] = v;
+  return out as Partial<EvalContext>;
+}
+
+let saltValue: string | undefined;
+/** Hash of the code the snapshot depends on: every module of this directory, the grammar, the codec. */
+function salt(): string {
+  if (saltValue !== undefined) return saltValue;
+  const h = createHash('sha1').update(`${FORMAT}\0`);
+  const here = dirname(fileURLToPath(import.meta.url));
+  const ext = /\.ts$/.test(fileURLToPath(import.meta.url)) ? '.ts' : '.js';
+  for (const f of readdirSync(here).filter((n) => n.endsWith(ext)).sort()) h.update(`${f}\0`).update(readFileSync(join(here, f)));
+  for (const rel of ['../../grammar/kconfig.ohm', `../util/graph-codec${ext}`]) {
+    try {
+      h.update(readFileSync(fileURLToPath(new URL(rel, import.meta.url))));
+    } catch {
+      h.update(rel);
+    }
+  }
+  saltValue = h.digest('hex');
+  return saltValue;
+}
+
+/** Whether the snapshot is on in this environment (see the module comment). */
+export function frontEndCacheEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.KBUILDTS_FRONTEND_CACHE !== '0' && env.KBUILDTS_PARSE_CACHE !== '0' && env.KBUILDTS_PROBE_CACHE !== '0';
+}
+
+function snapshotFile(k: FrontEndKey, root: string): string {
+  const h = createHash('sha1')
+    .update(`${salt()}\0${k.version}\0${k.srctree}\0${k.env.srctree ?? k.srctree}\0${k.file}\0`)
+    .update(probeCacheKey(k.env))
+    .digest('hex');
+  return join(root, `${h}.snap`);
+}
+
+const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex');
+
+/**
+ * The records of the files a parse read, each looked up as zconf_fopen() would from `objtree`.
+ * @param notAfter the time the parse started (ms): a file modified later than RACY_MS before it
+ *   gives null (no snapshot)
+ * @returns the records, or null (a file gone, or too recent)
+ */
+function fileRecords(files: readonly string[], objtree: string, srctreeEnv: string, notAfter: number): FileRecord[] | null {
+  const out: FileRecord[] = [];
+  for (const name of files) {
+    const found = findKconfigFile(name, objtree, srctreeEnv);
+    if (found === null) return null;
+    const { path, stat: st } = found;
+    if (st.mtimeMs > notAfter - RACY_MS) return null;
+    out.push([name, path, st.size, st.mtimeMs, st.ino, sha1(readFileSync(path))]);
+  }
+  return out;
+}
+
+/**
+ * Whether every recorded file is found at the same place with the same bytes: by its stat
+ * identity (size, mtime, inode), or, when that changed but the size did not, by its digest.
+ */
+function filesUnchanged(records: readonly FileRecord[], objtree: string, srctreeEnv: string): boolean {
+  for (const [name, path, size, mtimeMs, ino, digest] of records) {
+    const found = findKconfigFile(name, objtree, srctreeEnv);
+    if (found === null || found.path !== path) return false;
+    const st = found.stat;
+    if (st.size !== size) return false;
+    if (st.mtimeMs === mtimeMs && st.ino === ino) continue;
+    try {
+      if (sha1(readFileSync(path)) !== digest) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Read the snapshot for `k` if there is one and every input it was made from is unchanged.
+ * @param root the snapshot directory (default `<cacheDir()>/frontend`)
+ * @returns the snapshot, or null (none, stale, unreadable: the caller parses)
+ */
+export function loadFrontEnd(k: FrontEndKey, root = join(cacheDir(), 'frontend')): FrontEndSnapshot | null {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(snapshotFile(k, root));
+  } catch {
+    return null;
+  }
+  try {
+    const vlen = bytes.readUInt32LE(0);
+    const v = JSON.parse(bytes.toString('utf8', 4, 4 + vlen)) as Validation;
+    if (v.format !== FORMAT) return null;
+    for (const [name, value] of v.env) if (k.env[name] !== value) return null;
+    for (const name of v.envMissing) if (k.env[name] !== undefined) return null;
+    if (!filesUnchanged(v.files, k.objtree, k.env.srctree ?? k.srctree)) return null;
+    return decodeGraph(bytes.subarray(4 + vlen)) as FrontEndSnapshot;
+  } catch {
+    return null; // a damaged or foreign file: parse instead
+  }
+}
+
+/**
+ * Write the snapshot of a finalised tree (best effort: a read-only cache or a tree the codec
+ * cannot encode is not an error). Call it right after finalizeTree(), before any mode runs.
+ * @param tree the parse result, finalised; context: {@link contextData} of its context;
+ *   messages: what the parse and the finalisation printed, in order; parseStart: Date.now()
+ *   when the parse started (no snapshot when a file it read was modified shortly before)
+ * @returns the file written, or null
+ */
+export function saveFrontEnd(
+  k: FrontEndKey,
+  tree: ParsedKconfig,
+  context: Partial<EvalContext>,
+  messages: FrontEndMessage[],
+  parseStart: number,
+  root = join(cacheDir(), 'frontend'),
+): string | null {
+  try {
+    const files = fileRecords(tree.files, k.objtree, k.env.srctree ?? k.srctree, parseStart);
+    if (files === null) return null;
+    const v: Validation = { format: FORMAT, files, env: [...tree.env], envMissing: tree.envMissing ?? [] };
+    const vbytes = Buffer.from(JSON.stringify(v), 'utf8');
+    const body = encodeGraph({ tree, context, messages } satisfies FrontEndSnapshot, { canonical: exprSharer() });
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(vbytes.length, 0);
+    mkdirSync(root, { recursive: true });
+    const file = snapshotFile(k, root);
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, Buffer.concat([len, vbytes, body]));
+    renameSync(tmp, file);
+    prune(root);
+    return file;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A canonicaliser for {@link encodeGraph} that shares structurally equal expression nodes
+ * (E_SYMBOL, E_NOT, E_AND, E_OR and the comparisons; E_LIST and E_RANGE are kept as they are).
+ * menu_finalize() copies every inherited dependency into each property (expr_copy), so the
+ * Linux arm64 tree has 550,000 expression nodes of which a few tens of thousands differ.
+ * Sound because nothing after menu_finalize() creates, mutates or compares expression nodes
+ * by identity (sym_calc_value(), confdata and the modes only read them); a snapshot's tree
+ * must never be finalised again.
+ */
+function exprSharer(): (o: object) => object {
+  const symIds = new Map<object, number>();
+  /** Node -> the id of its class of equal nodes. */
+  const classOf = new Map<object, number>();
+  /** Numeric key (kind, operand ids) -> class id; class id -> the node that stands for it. */
+  const classByKey = new Map<number, number>();
+  const reps: object[] = [];
+  const symId = (s: object): number => {
+    let id = symIds.get(s);
+    if (id === undefined) symIds.set(s, (id = symIds.size));
+    return id;
+  };
+  const KIND: Record<string, number | undefined> = { symbol: 1, not: 2, and: 3, or: 4, equal: 5, unequal: 6, lth: 7, leq: 8, gth: 9, geq: 10 };
+  // An expression node: a `type` of an expression kind, and not a property (which has a menu).
+  const isExpr = (o: object): o is Expr => {
+    const t = (o as { type?: unknown }).type;
+    return typeof t === 'string' && KIND[t] !== undefined && !('menu' in o) && !Array.isArray(o);
+  };
+  // kind * 2^44 + a * 2^22 + b: exact in a double while a and b stay below 2^22 (4M classes/symbols).
+  const key = (kind: number, a: number, b: number): number => kind * 2 ** 44 + a * 2 ** 22 + b;
+  /** The class id of an expression node (its children's first); -1 where sharing stops (E_LIST, E_RANGE below). */
+  const classId = (e: Expr): number => {
+    const known = classOf.get(e);
+    if (known !== undefined) return known;
+    let k: number;
+    switch (e.type) {
+      case 'symbol':
+        k = key(1, symId(e.sym), 0);
+        break;
+      case 'not': {
+        const c = classId(e.expr);
+        if (c < 0) return -1;
+        k = key(2, c, 0);
+        break;
+      }
+      case 'and':
+      case 'or': {
+        const l = classId(e.left);
+        const r = l < 0 ? -1 : classId(e.right);
+        if (r < 0) return -1;
+        k = key(KIND[e.type]!, l, r);
+        break;
+      }
+      case 'list':
+      case 'range':
+        return -1;
+      default:
+        k = key(KIND[e.type]!, symId(e.left), symId(e.right));
+    }
+    let id = classByKey.get(k);
+    if (id === undefined) {
+      id = reps.length;
+      if (id >= 2 ** 22) return -1;
+      reps.push(e);
+      classByKey.set(k, id);
+    }
+    classOf.set(e, id);
+    return id;
+  };
+  return (o: object): object => {
+    if (!isExpr(o)) return o;
+    const id = classId(o);
+    return id < 0 ? o : reps[id];
+  };
+}
+
+/** Keep the {@link SNAPSHOTS_KEPT} most recent snapshots; remove stale temporary files. */
+function prune(root: string): void {
+  const entries = readdirSync(root)
+    .filter((n) => n.endsWith('.snap') || n.endsWith('.tmp'))
+    .map((n) => ({ n, mtime: statSync(join(root, n)).mtimeMs }));
+  const snaps = entries.filter((e) => e.n.endsWith('.snap')).sort((a, b) => b.mtime - a.mtime);
+  for (const e of snaps.slice(SNAPSHOTS_KEPT)) rmSync(join(root, e.n), { force: true });
+  const hour = Date.now() - 3_600_000;
+  for (const e of entries) if (e.n.endsWith('.tmp') && e.mtime < hour && existsSync(join(root, e.n))) rmSync(join(root, e.n), { force: true });
+}
+
+/**
+ * The evaluation context of a snapshot's tree, as finalizeTree() left it: the saved data fields
+ * (hash order, choice bookkeeping, ...) with this run's environment and message sinks, made
+ * current (useContext). What createContext() computes is in the saved fields already.
+ * @param opts the environment and the message sinks of this run
+ */
+export function restoreContext(
+  snap: FrontEndSnapshot,
+  opts: { env: Record<string, string | undefined>; stdout: (s: string) => void; stderr: (s: string) => void },
+): EvalContext {
+  const c = {
+    tree: snap.tree,
+    out: [],
+    err: [],
+    message: null,
+    cwd: process.cwd(),
+    written: [],
+    ...snap.context,
+    env: opts.env,
+    stdout: opts.stdout,
+    stderr: opts.stderr,
+  } as unknown as EvalContext;
+  useContext(c);
+  return c;
+}
