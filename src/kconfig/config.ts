@@ -12,11 +12,9 @@ import { defaultCrossCompile, kbuildDefconfigName, kernelVersionOf, makeEnvironm
 import { configFragmentFiles, fragmentSymbols, mergeConfig, MergeConfigError, type MergeConfigOptions, type MergeConfigResult } from './merge.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { KconfigTree, KconfigVersion } from './model.js';
-import { finalizeTree } from './menu.js';
 import { CONF_MODES, runConfMode, type ConfMode } from './modes.js';
-import { useContext, type EvalContext } from './evaluate.js';
-import { parseKconfig, type ParsedKconfig } from './parse.js';
-import { contextData, frontEndCacheEnabled, loadFrontEnd, restoreContext, saveFrontEnd, type FrontEndKey, type FrontEndMessage } from './frontend-cache.js';
+import { useContext } from './evaluate.js';
+import { finalizedTree, frontEndCacheEnabled } from './frontend-cache.js';
 
 /** Options of {@link runConfig}. */
 export interface RunConfigOptions {
@@ -102,6 +100,19 @@ export function kconfigVersionOf(kernelVersion: string): KconfigVersion {
 }
 
 /**
+ * The kernel version of a tree and the Kconfig semantics that follow from it: KERNELVERSION from
+ * srctree/Makefile (or `given`); a tree without a kernel Makefile (an out-of-tree driver tree
+ * with its own mainmenu, e.g. samples/) has none and gets the 6.1 semantics.
+ * @throws Error (userError) for a kernel series kbuildts does not implement
+ */
+export function treeVersion(srctree: string, given?: string): { kernelVersion: string; version: KconfigVersion } {
+  const topMakefile = join(srctree, 'Makefile');
+  const mk = given === undefined && existsSync(topMakefile) ? readFileSync(topMakefile, 'utf8') : '';
+  const kernelVersion = given ?? (/^VERSION\s*=/m.test(mk) ? kernelVersionOf(mk) : '');
+  return { kernelVersion, version: kernelVersion === '' ? '6.1' : kconfigVersionOf(kernelVersion) };
+}
+
+/**
  * Configure a kernel tree as `make <mode>` does (see the module comment).
  * @returns the files written, conf's output and warnings, and the finalised tree.
  * @throws KconfigError for Kconfig syntax errors and recursive dependencies (`file:line:col:`),
@@ -115,10 +126,7 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
   }
   // A kernel tree has its version in the top Makefile; an out-of-tree driver tree (its own
   // mainmenu, e.g. samples/) has none: it gets the 6.1 semantics unless told otherwise.
-  const topMakefile = join(srctree, 'Makefile');
-  const kernelVersion = opts.kernelVersion
-    ?? (existsSync(topMakefile) && /^VERSION\s*=/m.test(readFileSync(topMakefile, 'utf8')) ? kernelVersionOf(readFileSync(topMakefile, 'utf8')) : '');
-  const version = kernelVersion === '' ? '6.1' : kconfigVersionOf(kernelVersion);
+  const { kernelVersion, version } = treeVersion(srctree, opts.kernelVersion);
   const crossCompile = opts.crossCompile ?? defaultCrossCompile(opts.arch);
   const env: Record<string, string> = opts.exactEnv
     ?? makeEnvironment({ srctree, arch: opts.arch, crossCompile, kernelVersion, base: (opts.env ?? process.env) as NodeJS.ProcessEnv });
@@ -146,46 +154,10 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
    */
   const conf = (mode: ConfMode, file: string | undefined, extraEnv: Record<string, string> = {}): void => {
     const e = { ...env, ...extraEnv };
-    const key: FrontEndKey = { srctree, objtree, file: 'Kconfig', version, env: e };
-    const cached = snapshotMode === 'use' ? loadFrontEnd(key) : null;
-    const writeProbeStderr = (t: string): void => void process.stderr.write(Buffer.from(t, 'latin1'));
-    let t: ParsedKconfig;
-    let c: EvalContext;
-    if (cached) {
-      for (const m of cached.messages) (m.to === 'stdout' ? outSink : m.to === 'stderr' ? errSink : writeProbeStderr)(m.text);
-      t = cached.tree;
-      c = restoreContext(cached, { env: e, stdout: outSink, stderr: errSink });
-      frontEnd = 'snapshot';
-    } else {
-      // Everything the front end prints, in order, for the snapshot.
-      const messages: FrontEndMessage[] = [];
-      const parseStart = Date.now();
-      const out = (text: string): void => {
-        messages.push({ to: 'stdout', text });
-        outSink(text);
-      };
-      const err = (text: string): void => {
-        messages.push({ to: 'stderr', text });
-        errSink(text);
-      };
-      t = parseKconfig({
-        srctree, objtree, file: 'Kconfig', version, env: e,
-        log: (stream, text) => (stream === 'stdout' ? out(text) : err(text)),
-        probes: {
-          stderr: (text) => {
-            messages.push({ to: 'probe', text });
-            writeProbeStderr(text);
-          },
-        },
-        releaseCaches: true, // (performance hook, issue #3) the front end's caches are not needed past the parse
-      });
-      for (const w of t.warnings) err(w.endsWith('\n') ? w : `${w}\n`);
-      c = finalizeTree(t, { env: e, stdout: out, stderr: err });
-      c.stdout = outSink;
-      c.stderr = errSink;
-      if (snapshotMode !== 'off') saveFrontEnd(key, t, contextData(c), messages, parseStart);
-      frontEnd = 'parsed';
-    }
+    const fe = finalizedTree({ srctree, objtree, file: 'Kconfig', version, env: e, stdout: outSink, stderr: errSink, snapshot: snapshotMode, releaseCaches: true });
+    const t = fe.tree;
+    const c = fe.ctx;
+    frontEnd = fe.from;
     c.cwd = objtree;
     try {
       runConfMode({ mode, file, silent: opts.silent, input: opts.input });

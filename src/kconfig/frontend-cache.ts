@@ -36,7 +36,8 @@ import { decodeGraph, encodeGraph } from '../util/graph-codec.js';
 import { cacheDir } from '../runner/cache.js';
 import type { Expr, KconfigVersion } from './model.js';
 import type { ParsedKconfig } from './parse.js';
-import { findKconfigFile } from './parse.js';
+import { findKconfigFile, parseKconfig } from './parse.js';
+import { finalizeTree } from './menu.js';
 import { probeCacheKey } from './probes.js';
 import { useContext, type EvalContext } from './evaluate.js';
 
@@ -347,4 +348,57 @@ export function restoreContext(
   } as unknown as EvalContext;
   useContext(c);
   return c;
+}
+
+/** Options of {@link finalizedTree}: the inputs, where the messages go, and the snapshot's use. */
+export interface FinalizedTreeOptions extends FrontEndKey {
+  /** Receive what the parse and the finalisation print on stdout / stderr (also on a snapshot hit). */
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  /**
+   * 'use': read the snapshot when its inputs are unchanged, else parse and write it; 'refresh':
+   * parse and write it; 'off': parse only. Give 'off' when {@link frontEndCacheEnabled} is false.
+   */
+  snapshot: 'use' | 'refresh' | 'off';
+  /** Passed to parseKconfig (free the front end's in-process caches after the parse). */
+  releaseCaches?: boolean;
+}
+
+/**
+ * conf_parse() and menu_finalize() of a Kconfig tree, or the snapshot of the same inputs: the
+ * finalised tree and its evaluation context, made current (useContext). A `$(shell)` probe's
+ * stderr goes to the process's stderr, as conf's child writes it.
+ * @returns the tree, the context (messages to opts.stdout/stderr), and how the tree was had
+ * @throws what parseKconfig and finalizeTree throw (KconfigError for syntax errors and
+ *   recursive dependencies); a snapshot that cannot be read or written is not an error
+ */
+export function finalizedTree(opts: FinalizedTreeOptions): { tree: ParsedKconfig; ctx: EvalContext; from: 'parsed' | 'snapshot' } {
+  const key: FrontEndKey = { srctree: opts.srctree, objtree: opts.objtree, file: opts.file, version: opts.version, env: opts.env };
+  const writeProbeStderr = (t: string): void => void process.stderr.write(Buffer.from(t, 'latin1'));
+  const cached = opts.snapshot === 'use' ? loadFrontEnd(key) : null;
+  if (cached) {
+    for (const m of cached.messages) (m.to === 'stdout' ? opts.stdout : m.to === 'stderr' ? opts.stderr : writeProbeStderr)(m.text);
+    return { tree: cached.tree, ctx: restoreContext(cached, { env: opts.env, stdout: opts.stdout, stderr: opts.stderr }), from: 'snapshot' };
+  }
+  // Everything the front end prints, in order, for the snapshot.
+  const messages: FrontEndMessage[] = [];
+  const record = (to: FrontEndMessage['to'], sink: (s: string) => void) => (text: string): void => {
+    messages.push({ to, text });
+    sink(text);
+  };
+  const out = record('stdout', opts.stdout);
+  const err = record('stderr', opts.stderr);
+  const parseStart = Date.now();
+  const tree = parseKconfig({
+    srctree: opts.srctree, objtree: opts.objtree, file: opts.file, version: opts.version, env: opts.env,
+    log: (stream, text) => (stream === 'stdout' ? out(text) : err(text)),
+    probes: { stderr: record('probe', writeProbeStderr) },
+    releaseCaches: opts.releaseCaches,
+  });
+  for (const w of tree.warnings) err(w.endsWith('\n') ? w : `${w}\n`);
+  const ctx = finalizeTree(tree, { env: opts.env, stdout: out, stderr: err });
+  ctx.stdout = opts.stdout;
+  ctx.stderr = opts.stderr;
+  if (opts.snapshot !== 'off') saveFrontEnd(key, tree, contextData(ctx), messages, parseStart);
+  return { tree, ctx, from: 'parsed' };
 }

@@ -3,12 +3,11 @@
  * first screen (conf_parse(), then conf_read(NULL)), in the same environment `make menuconfig`
  * gives the tool (src/kconfig/environment.ts makeEnvironment), run in the object tree.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { defaultCrossCompile, kernelVersionOf, makeEnvironment } from '../kconfig/environment.js';
-import { kconfigVersionOf } from '../kconfig/config.js';
-import { finalizeTree } from '../kconfig/menu.js';
-import { parseKconfig } from '../kconfig/parse.js';
+import { defaultCrossCompile, makeEnvironment } from '../kconfig/environment.js';
+import { treeVersion } from '../kconfig/config.js';
+import { finalizedTree, frontEndCacheEnabled } from '../kconfig/frontend-cache.js';
 import { confRead } from '../kconfig/confdata.js';
 import type { EvalContext } from '../kconfig/evaluate.js';
 
@@ -27,6 +26,8 @@ export interface LoadSessionOptions {
   /** Where parse/read messages go (stdout text, stderr text). Default: the process streams. */
   stdout?: (s: string) => void;
   stderr?: (s: string) => void;
+  /** The front-end snapshot (src/kconfig/frontend-cache.ts): 'use' (default), 'refresh' or 'off'. */
+  frontEndCache?: 'use' | 'refresh' | 'off';
 }
 
 /** A parsed, finalised tree with the user configuration read: the current evaluation context. */
@@ -40,7 +41,7 @@ export interface Session {
 }
 
 /**
- * Parse and finalise the Kconfig tree of `srctree` and read the user configuration
+ * Parse and finalise the Kconfig tree of `srctree` (or read its front-end snapshot) and read the user configuration
  * (conf_read(NULL): KCONFIG_CONFIG, else the KCONFIG_DEFCONFIG_LIST fall-backs), as mconf does
  * on start. Leaves the tree's context current.
  * @throws Error (userError) when srctree has no Kconfig or is a kernel version kbuildts does not know;
@@ -52,10 +53,7 @@ export function loadSession(opts: LoadSessionOptions): Session {
   if (!existsSync(join(srctree, 'Kconfig'))) {
     throw Object.assign(new Error(`${srctree}: no Kconfig here; give the tree to configure with --srctree`), { userError: true });
   }
-  const topMakefile = join(srctree, 'Makefile');
-  const mk = existsSync(topMakefile) ? readFileSync(topMakefile, 'utf8') : '';
-  const kernelVersion = /^VERSION\s*=/m.test(mk) ? kernelVersionOf(mk) : '';
-  const version = kernelVersion === '' ? '6.1' : kconfigVersionOf(kernelVersion);
+  const { kernelVersion, version } = treeVersion(srctree);
   const env = makeEnvironment({
     srctree, arch: opts.arch, crossCompile: opts.crossCompile ?? defaultCrossCompile(opts.arch), kernelVersion,
     base: (opts.env ?? process.env) as NodeJS.ProcessEnv,
@@ -63,12 +61,8 @@ export function loadSession(opts: LoadSessionOptions): Session {
   const stdout = opts.stdout ?? ((s: string) => void process.stdout.write(Buffer.from(s, 'latin1')));
   const stderr = opts.stderr ?? ((s: string) => void process.stderr.write(Buffer.from(s, 'latin1')));
   mkdirSync(objtree, { recursive: true });
-  const t = parseKconfig({
-    srctree, objtree, file: 'Kconfig', version, env,
-    log: (stream, text) => (stream === 'stdout' ? stdout(text) : stderr(text)),
-  });
-  for (const w of t.warnings) stderr(w.endsWith('\n') ? w : `${w}\n`);
-  const c = finalizeTree(t, { env, stdout, stderr });
+  const snapshot = frontEndCacheEnabled() ? opts.frontEndCache ?? 'use' : 'off';
+  const { ctx: c } = finalizedTree({ srctree, objtree, file: 'Kconfig', version, env, stdout, stderr, snapshot });
   c.cwd = objtree;
   c.message = (s) => stdout(s);
   confRead(null);
