@@ -10,6 +10,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runConfig, type RunConfigOptions, type RunConfigResult } from '../src/kconfig/config.js';
+import { useContext } from '../src/kconfig/evaluate.js';
+import { loadSession } from '../src/tui/session.js';
 
 let root: string;
 let tree: string;
@@ -95,6 +97,21 @@ test('the second run reads the snapshot and writes and prints exactly what the f
   expect(files(b)).toEqual(files(a));
   expect(first.config).toMatch(/^CONFIG_C=7$/m);
   expect(readdirSync(join(process.env.KBUILDTS_CACHE!, 'frontend')).filter((f) => f.endsWith('.snap')).length).toBeGreaterThan(0);
+});
+
+test('the interactive front ends (loadSession) read the same snapshot, with the .config applied', () => {
+  const obj = join(root, 'session');
+  mkdirSync(obj, { recursive: true });
+  writeFileSync(join(obj, '.config'), 'CONFIG_A=y\nCONFIG_C=12\n');
+  const quiet = { stdout: () => {}, stderr: () => {} };
+  try {
+    const s = loadSession({ srctree: tree, objtree: obj, arch: 'arm64', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, ...quiet });
+    expect(s.frontEnd).toBe('snapshot');
+    const c = s.ctx.tree.byName.get('C')!;
+    expect(c.def[0].val).toBe('12'); // S_DEF_USER from the .config
+  } finally {
+    useContext(null);
+  }
 });
 
 test('a changed sourced file is parsed again', () => {

@@ -38,6 +38,8 @@ export interface Session {
   configName: string;
   /** Absolute object tree. */
   objtree: string;
+  /** How the finalised tree was had: parsed, or from the front-end snapshot (src/kconfig/frontend-cache.ts). */
+  frontEnd: 'parsed' | 'snapshot';
 }
 
 /**
@@ -62,9 +64,9 @@ export function loadSession(opts: LoadSessionOptions): Session {
   const stderr = opts.stderr ?? ((s: string) => void process.stderr.write(Buffer.from(s, 'latin1')));
   mkdirSync(objtree, { recursive: true });
   const snapshot = frontEndCacheEnabled() ? opts.frontEndCache ?? 'use' : 'off';
-  const { ctx: c } = finalizedTree({ srctree, objtree, file: 'Kconfig', version, env, stdout, stderr, snapshot });
+  const { ctx: c, from } = finalizedTree({ srctree, objtree, file: 'Kconfig', version, env, stdout, stderr, snapshot });
   c.cwd = objtree;
   c.message = (s) => stdout(s);
   confRead(null);
-  return { ctx: c, configName: env.KCONFIG_CONFIG ?? '.config', objtree };
+  return { ctx: c, configName: env.KCONFIG_CONFIG ?? '.config', objtree, frontEnd: from };
 }
