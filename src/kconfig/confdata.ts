@@ -20,11 +20,11 @@
  * savedefconfig leaves out a member that is the choice default and y; auto.conf.cmd starts with
  * `autoconfig := ...` and lists the files in parse order.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Sym, Tristate } from './model.js';
 import {
-  S_DEF_AUTO, S_DEF_USER, SymbolType, SYMBOL_CHANGED, SYMBOL_CHOICE, SYMBOL_DEF, SYMBOL_DEF_AUTO, SYMBOL_NO_WRITE,
+  S_DEF_AUTO, S_DEF_USER, SymbolType, SYMBOL_CHANGED, SYMBOL_CHOICE, SYMBOL_CHOICEVAL, SYMBOL_DEF, SYMBOL_DEF_AUTO, SYMBOL_NO_WRITE,
   SYMBOL_DEF_USER, SYMBOL_VALID, SYMBOL_WRITE, SYMBOL_WRITTEN, mod, no, yes,
 } from './model.js';
 import { exprOr } from './expr.js';
@@ -42,13 +42,15 @@ interface ConfState {
   lineno: number;
   warnings: number;
   depfilePrefix: string;
+  /** `depfilePrefix` resolved against the context's cwd (set with it by confTouchDeps). */
+  depfileDir: string | null;
 }
 const states = new WeakMap<object, ConfState>();
 function st(): ConfState {
   const c = ctx();
   let s = states.get(c);
   if (!s) {
-    s = { filename: '', lineno: 0, warnings: 0, depfilePrefix: '' };
+    s = { filename: '', lineno: 0, warnings: 0, depfilePrefix: '', depfileDir: null };
     states.set(c, s);
   }
   return s;
@@ -243,14 +245,17 @@ export function confReadSimple(name: string | null, def: number): number {
     readLines612(buf, def, defFlags, warnUnknown);
     return 0;
   }
-  for (const sym of c.hashOrder) {
-    sym.flags |= SYMBOL_CHANGED;
-    sym.flags &= ~(defFlags | SYMBOL_VALID);
-    if (symIsChoice(sym)) {
+  const syms = c.hashOrder;
+  for (let i = 0; i < syms.length; i++) {
+    const sym = syms[i];
+    sym.flags = (sym.flags | SYMBOL_CHANGED) & ~(defFlags | SYMBOL_VALID);
+    if (sym.flags & SYMBOL_CHOICE) { // sym_is_choice() of 6.1
       sym.flags |= defFlags;
       choiceData(sym).def[def] = null;
     }
-    sym.def[def] = { val: null, tri: no };
+    const d = sym.def[def];
+    d.val = null;
+    d.tri = no;
   }
   const prefix = configPrefix();
   for (const line of getLines(buf)) {
@@ -330,7 +335,9 @@ function readLines612(buf: Buffer, def: number, defFlags: number, warnUnknown: s
   const state = st();
   for (const sym of c.hashOrder) {
     sym.flags &= ~defFlags;
-    sym.def[def] = { val: null, tri: no };
+    const d = sym.def[def];
+    d.val = null;
+    d.tri = no;
   }
   if (def === S_DEF_USER) for (const sym of c.hashOrder) sym.flags &= ~SYMBOL_VALID;
   const prefix = configPrefix();
@@ -399,34 +406,42 @@ export function confRead(name: string | null): number {
     return 1;
   }
   symCalcValue(c.modulesSym);
+  // The loops visit every symbol: sym_is_choice(), sym_has_value() and sym_is_choice_value()
+  // are tested inline (6.12: a choice is a symbol without a name).
+  const syms = c.hashOrder;
   if (c.v612) {
     // 6.12: user values are kept as read (out-of-range int/hex is clamped in evaluation).
-    for (const sym of c.hashOrder) {
-      symCalcValue(sym);
-      if (symIsChoice(sym)) continue;
-      if (symHasValue(sym) && sym.flags & SYMBOL_WRITE) {
+    for (let i = 0; i < syms.length; i++) {
+      const sym = syms[i];
+      if (!(sym.flags & SYMBOL_VALID)) symCalcValue(sym);
+      const flags = sym.flags;
+      if (flags & SYMBOL_CHOICE || sym.name === null) continue;
+      if (flags & SYMBOL_DEF_USER && flags & SYMBOL_WRITE) {
         if (sym.type === SymbolType.Bool || sym.type === SymbolType.Tristate) {
           if (sym.def[S_DEF_USER].tri === sym.curr.tri) continue;
         } else if (sym.curr.val === sym.def[S_DEF_USER].val) continue;
-      } else if (!symHasValue(sym) && !(sym.flags & SYMBOL_WRITE)) continue;
+      } else if (!(flags & SYMBOL_DEF_USER) && !(flags & SYMBOL_WRITE)) continue;
       confSetChanged(true);
     }
     if (st().warnings) confSetChanged(true);
     return 0;
   }
   let unsaved = 0;
-  for (const sym of c.hashOrder) {
-    symCalcValue(sym);
-    if (symIsChoice(sym) || sym.flags & SYMBOL_NO_WRITE) continue;
-    if (symHasValue(sym) && sym.flags & SYMBOL_WRITE) {
+  for (let i = 0; i < syms.length; i++) {
+    const sym = syms[i];
+    if (!(sym.flags & SYMBOL_VALID)) symCalcValue(sym);
+    const flags = sym.flags;
+    if (flags & (SYMBOL_CHOICE | SYMBOL_NO_WRITE)) continue;
+    if (flags & SYMBOL_DEF_USER && flags & SYMBOL_WRITE) {
       if (sym.type === SymbolType.Bool || sym.type === SymbolType.Tristate) {
         if (sym.def[S_DEF_USER].tri === sym.curr.tri) continue;
       } else if (sym.curr.val === sym.def[S_DEF_USER].val) continue;
-    } else if (!symHasValue(sym) && !(sym.flags & SYMBOL_WRITE)) continue;
+    } else if (!(flags & SYMBOL_DEF_USER) && !(flags & SYMBOL_WRITE)) continue;
     unsaved++;
   }
-  for (const sym of c.hashOrder) {
-    if (symHasValue(sym) && !symIsChoiceValue(sym)) {
+  for (let i = 0; i < syms.length; i++) {
+    const sym = syms[i];
+    if ((sym.flags & (SYMBOL_DEF_USER | SYMBOL_CHOICEVAL)) === SYMBOL_DEF_USER) {
       if (sym.visible === no && !unsaved) sym.flags &= ~SYMBOL_DEF_USER;
       if (sym.type === SymbolType.String || sym.type === SymbolType.Int || sym.type === SymbolType.Hex) {
         if (symStringWithinRange(sym, sym.def[S_DEF_USER].val ?? '')) continue;
@@ -455,15 +470,19 @@ function heading(cs: CommentStyle | null): string {
 
 /** escape_string_value(): quote and backslash-escape `"` and `\`. */
 export function escapeStringValue(s: string): string {
+  if (s.indexOf('"') < 0 && s.indexOf('\\') < 0) return `"${s}"`;
   return `"${s.replace(/["\\]/g, (m) => `\\${m}`)}"`;
 }
 
 type OutputN = 'n' | 'unset' | 'none';
 
-function printSymbol(sym: Sym, outputN: OutputN, escape: boolean): string {
+/**
+ * print_symbol_for_dotconfig/listconfig/autoconf: the symbol's line (`prefix` is CONFIG_, given
+ * by the writers that print every symbol so that it is looked up once).
+ */
+function printSymbol(sym: Sym, outputN: OutputN, escape: boolean, prefix: string = configPrefix()): string {
   if (sym.type === SymbolType.Unknown) return '';
   let val = symGetStringValue(sym);
-  const prefix = configPrefix();
   if ((sym.type === SymbolType.Bool || sym.type === SymbolType.Tristate) && outputN !== 'n' && val[0] === 'n') {
     return outputN === 'unset' ? `# ${prefix}${sym.name} is not set\n` : '';
   }
@@ -475,9 +494,9 @@ function printSymbol(sym: Sym, outputN: OutputN, escape: boolean): string {
 export const printSymbolForDotconfig = (sym: Sym): string => printSymbol(sym, 'unset', true);
 /** print_symbol_for_listconfig(): a listnewconfig line (`CONFIG_X=n` for n). */
 export const printSymbolForListconfig = (sym: Sym): string => printSymbol(sym, 'n', true);
-const printSymbolForAutoconf = (sym: Sym): string => printSymbol(sym, 'none', false);
 
-function printSymbolForC(sym: Sym): string {
+/** print_symbol_for_c(): an autoconf.h line (`#define CONFIG_X 1`, `_MODULE` for m; nothing for n). */
+function printSymbolForC(sym: Sym, prefix: string): string {
   if (sym.type === SymbolType.Unknown) return '';
   let val = symGetStringValue(sym);
   let suffix = '';
@@ -498,14 +517,14 @@ function printSymbolForC(sym: Sym): string {
     default:
       break;
   }
-  return `#define ${configPrefix()}${sym.name}${suffix} ${vprefix}${val}\n`;
+  return `#define ${prefix}${sym.name}${suffix} ${vprefix}${val}\n`;
 }
 
-function printSymbolForRustccfg(sym: Sym): string {
+/** print_symbol_for_rustccfg(): the rustc_cfg lines of a symbol (`--cfg=CONFIG_X`, `--cfg=CONFIG_X="y"`). */
+function printSymbolForRustccfg(sym: Sym, prefix: string): string {
   if (sym.type === SymbolType.Unknown) return '';
   let val = symGetStringValue(sym);
   let out = '';
-  const prefix = configPrefix();
   let vprefix = '';
   switch (sym.type) {
     case SymbolType.Bool:
@@ -523,17 +542,18 @@ function printSymbolForRustccfg(sym: Sym): string {
   return `${out}--cfg=${prefix}${sym.name}=${val}\n`;
 }
 
-function isDir(p: string): boolean {
+/** stat(2) of a path (following symlinks), or null when it fails for any reason. */
+function statOrNull(p: string): Stats | null {
   try {
-    return statSync(p).isDirectory();
+    return statSync(p, { throwIfNoEntry: false }) ?? null;
   } catch {
-    return false;
+    return null;
   }
 }
 
 function makeParentDir(path: string): void {
   const d = dirname(inCwd(path));
-  mkdirSync(d, { recursive: true });
+  mkdirSync(d, { recursive: true, mode: 0o755 }); // make_parent_dir(): mkdir(p, 0755)
 }
 
 function recordWrite(p: string): void {
@@ -634,6 +654,7 @@ export function confFormatConfig(): string {
   const root = c.tree.rootMenu;
   let out = heading(stylePound);
   if (!confGetChanged()) symClearAllValid();
+  const prefix = configPrefix();
   let needNewline = false;
   let menu = root.list;
   while (menu) {
@@ -651,7 +672,7 @@ export function confFormatConfig(): string {
           needNewline = false;
         }
         sym.flags |= SYMBOL_WRITTEN;
-        out += printSymbolForDotconfig(sym);
+        out += printSymbol(sym, 'unset', true, prefix);
       }
     }
     if (menu.list) {
@@ -672,7 +693,8 @@ export function confFormatConfig(): string {
     }
     menu = m;
   }
-  for (const s of c.hashOrder) s.flags &= ~SYMBOL_WRITTEN;
+  const syms = c.hashOrder;
+  for (let i = 0; i < syms.length; i++) syms[i].flags &= ~SYMBOL_WRITTEN;
   return out;
 }
 
@@ -689,18 +711,24 @@ export function confWrite(name: string | null): void {
 function confWriteInner(fname: string): void {
   if (!fname) throw new ConfWriteError('config name is empty');
   const path = inCwd(fname);
-  if (isDir(path)) throw new ConfWriteError(`${fname}: Is a directory`);
+  // One stat: is_dir() of C, and whether there is an old file to compare and keep as .old.
+  const old = statOrNull(path);
+  if (old?.isDirectory()) throw new ConfWriteError(`${fname}: Is a directory`);
   makeParentDir(fname);
-  const text = confFormatConfig();
+  // The bytes of the file (values hold the bytes read, as latin1), encoded once.
+  const data = Buffer.from(confFormatConfig(), 'latin1');
   const overwrite = ctx().env.KCONFIG_OVERWRITECONFIG;
   if (overwrite) {
-    writeFileSync(path, text, 'latin1');
+    writeFileSync(path, data);
   } else {
+    // is_same(): the old file has the same bytes (compared only when there is one of that size).
     let same = false;
-    try {
-      same = readFileSync(path).equals(Buffer.from(text));
-    } catch {
-      same = false;
+    if (old && old.size === data.length) {
+      try {
+        same = readFileSync(path).equals(data);
+      } catch {
+        same = false;
+      }
     }
     if (same) {
       confMessage(`No change to ${fname}`);
@@ -709,11 +737,11 @@ function confWriteInner(fname: string): void {
     }
     const tmp = `${path}.${process.pid}.tmp`;
     try {
-      writeFileSync(tmp, text, 'latin1');
+      writeFileSync(tmp, data);
     } catch (e) {
       throw new ConfWriteError(`*** Error during writing of the configuration: ${(e as Error).message}`);
     }
-    if (existsSync(path)) renameSync(path, `${path}.old`);
+    if (old) renameSync(path, `${path}.old`);
     renameSync(tmp, path);
   }
   recordWrite(path);
@@ -757,8 +785,15 @@ function confWriteAutoconfCmd(autoconfName: string): void {
 }
 
 
-function confTouchDep(name: string): void {
-  const p = inCwd(st().depfilePrefix + name);
+/** Symbol names that path.resolve() leaves as they are (no `/`, no `.` components). */
+const PLAIN_NAME = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * conf_touch_dep(): create or truncate `<dir of auto.conf>/<name>` (open O_WRONLY|O_CREAT|O_TRUNC
+ * 0644, then close, as C). The directory is resolved once per confTouchDeps() run.
+ */
+function confTouchDep(name: string, s: ConfState = st()): void {
+  const p = s.depfileDir !== null && PLAIN_NAME.test(name) ? s.depfileDir + name : inCwd(s.depfilePrefix + name);
   try {
     closeSync(openSync(p, 'w', 0o644));
     recordWrite(p);
@@ -771,38 +806,65 @@ function confTouchDeps(): void {
   const c = ctx();
   const name = confGetAutoconfigName();
   const slash = name.lastIndexOf('/');
-  st().depfilePrefix = slash >= 0 ? name.slice(0, slash + 1) : '';
+  const s = st();
+  s.depfilePrefix = slash >= 0 ? name.slice(0, slash + 1) : '';
+  const dir = inCwd(s.depfilePrefix);
+  s.depfileDir = dir.endsWith('/') ? dir : `${dir}/`;
   confReadSimple(name, S_DEF_AUTO);
-  if (!c.v612) symCalcValue(c.modulesSym);
-  for (const sym of c.hashOrder) {
-    if (c.v612) {
-      if (symIsChoice(sym)) continue;
+  const v612 = c.v612;
+  if (!v612) symCalcValue(c.modulesSym);
+  const syms = c.hashOrder;
+  for (let i = 0; i < syms.length; i++) {
+    const sym = syms[i];
+    if (v612) {
+      if (sym.flags & SYMBOL_CHOICE || sym.name === null) continue; // sym_is_choice() of 6.12
     } else {
-      symCalcValue(sym);
+      if (!(sym.flags & SYMBOL_VALID)) symCalcValue(sym);
       if (sym.flags & SYMBOL_NO_WRITE || !sym.name) continue;
     }
-    if (sym.flags & SYMBOL_WRITE) {
-      if (sym.flags & SYMBOL_DEF_AUTO) {
-        if (sym.type === SymbolType.Bool || sym.type === SymbolType.Tristate) {
+    const flags = sym.flags;
+    const type = sym.type;
+    if (flags & SYMBOL_WRITE) {
+      if (flags & SYMBOL_DEF_AUTO) {
+        if (type === SymbolType.Bool || type === SymbolType.Tristate) {
           if (sym.curr.tri === sym.def[S_DEF_AUTO].tri) continue;
-        } else if (sym.type === SymbolType.String || sym.type === SymbolType.Hex || sym.type === SymbolType.Int) {
+        } else if (type === SymbolType.String || type === SymbolType.Hex || type === SymbolType.Int) {
           if (symGetStringValue(sym) === sym.def[S_DEF_AUTO].val) continue;
         }
       } else {
-        if ((sym.type === SymbolType.Bool || sym.type === SymbolType.Tristate) && sym.curr.tri === no) continue;
+        if ((type === SymbolType.Bool || type === SymbolType.Tristate) && sym.curr.tri === no) continue;
       }
-    } else if (!(sym.flags & SYMBOL_DEF_AUTO)) continue;
-    confTouchDep(sym.name!);
+    } else if (!(flags & SYMBOL_DEF_AUTO)) continue;
+    confTouchDep(sym.name!, s);
   }
 }
 
-function writeAutoconfFile(filename: string, print: (s: Sym) => string, style: CommentStyle | null): void {
-  const c = ctx();
+/**
+ * The texts of autoconf.h, rustc_cfg and auto.conf (__conf_write_autoconf() with
+ * print_symbol_for_c, _rustccfg and _autoconf): each its heading, then every symbol with
+ * SYMBOL_WRITE and a name in `for_all_symbols` order. Made in one pass over the symbols.
+ */
+function autoconfTexts(): [string, string, string] {
+  const syms = ctx().hashOrder;
+  const prefix = configPrefix();
+  let h = heading(styleC);
+  let rust = heading(null);
+  let auto = heading(stylePound);
+  for (let i = 0; i < syms.length; i++) {
+    const sym = syms[i];
+    if (!(sym.flags & SYMBOL_WRITE) || !sym.name) continue;
+    h += printSymbolForC(sym, prefix);
+    rust += printSymbolForRustccfg(sym, prefix);
+    auto += printSymbol(sym, 'none', false, prefix);
+  }
+  return [h, rust, auto];
+}
+
+/** The end of __conf_write_autoconf(): make the directory, write `<file>.tmp`, rename it to `<file>`. */
+function writeAutoconfFile(filename: string, text: string): void {
   makeParentDir(filename);
-  let out = heading(style);
-  for (const sym of c.hashOrder) if (sym.flags & SYMBOL_WRITE && sym.name) out += print(sym);
   const path = inCwd(filename);
-  writeFileSync(`${path}.tmp`, out, 'latin1');
+  writeFileSync(`${path}.tmp`, Buffer.from(text, 'latin1'));
   renameSync(`${path}.tmp`, path);
   recordWrite(path);
 }
@@ -822,12 +884,14 @@ function confWriteAutoconfInner(overwrite: boolean): void {
   const autoconfName = confGetAutoconfigName();
   if (!overwrite && existsSync(inCwd(autoconfName))) return;
   confWriteAutoconfCmd(autoconfName);
-  if (c.v612) for (const sym of c.hashOrder) symCalcValue(sym);
+  const syms = c.hashOrder;
+  if (c.v612) for (let i = 0; i < syms.length; i++) if (!(syms[i].flags & SYMBOL_VALID)) symCalcValue(syms[i]);
   confTouchDeps();
-  for (const sym of c.hashOrder) symCalcValue(sym);
-  writeAutoconfFile(confGetAutoheaderName(), printSymbolForC, styleC);
-  writeAutoconfFile(confGetRustccfgName(), printSymbolForRustccfg, null);
-  writeAutoconfFile(autoconfName, printSymbolForAutoconf, stylePound);
+  for (let i = 0; i < syms.length; i++) if (!(syms[i].flags & SYMBOL_VALID)) symCalcValue(syms[i]);
+  const [h, rust, auto] = autoconfTexts();
+  writeAutoconfFile(confGetAutoheaderName(), h);
+  writeAutoconfFile(confGetRustccfgName(), rust);
+  writeAutoconfFile(autoconfName, auto);
 }
 
 /** Values of a tristate for messages. */

@@ -179,13 +179,12 @@ export const symGetChoiceValue = (s: Sym): Sym | null => choiceData(s).cur;
 
 /** sym_get_type(): the effective type (tristate reads as bool without modules or in a y choice). */
 export function symGetType(sym: Sym): SymbolType {
-  let type = sym.type;
-  if (type === SymbolType.Tristate && ctx().v612) return ctx().modulesVal === no ? SymbolType.Bool : type;
-  if (type === SymbolType.Tristate) {
-    if (symIsChoiceValue(sym) && sym.visible === yes) type = SymbolType.Bool;
-    else if (ctx().modulesVal === no) type = SymbolType.Bool;
-  }
-  return type;
+  const type = sym.type;
+  if (type !== SymbolType.Tristate) return type;
+  const c = ctx();
+  if (c.v612) return c.modulesVal === no ? SymbolType.Bool : type;
+  if ((sym.flags & SYMBOL_CHOICEVAL) !== 0 && sym.visible === yes) return SymbolType.Bool;
+  return c.modulesVal === no ? SymbolType.Bool : type;
 }
 
 /** sym_type_name(). */
@@ -228,10 +227,13 @@ export function choiceMembers(choice: Sym): Sym[] {
 }
 
 function symGetDefaultProp(sym: Sym): Property | null {
-  for (const prop of sym.props) {
+  const props = sym.props;
+  for (let i = 0; i < props.length; i++) {
+    const prop = props[i];
     if (prop.type !== 'default') continue;
-    prop.visible.tri = exprCalcValue(prop.visible.expr);
-    if (prop.visible.tri !== no) return prop;
+    const vis = prop.visible;
+    vis.tri = exprCalcValue(vis.expr);
+    if (vis.tri !== no) return prop;
   }
   return null;
 }
@@ -273,56 +275,84 @@ function symValidateRange(sym: Sym): void {
 
 /** sym_set_changed(): SYMBOL_CHANGED on the symbol, MENU_CHANGED on its properties' menus. */
 export function symSetChanged(sym: Sym): void {
-  if (ctx().v612) {
-    for (const m of sym.menus) m.flags |= MENU_CHANGED;
+  if (current!.v612) {
+    const menus = sym.menus;
+    for (let i = 0; i < menus.length; i++) menus[i].flags |= MENU_CHANGED;
     return;
   }
   sym.flags |= SYMBOL_CHANGED;
-  for (const prop of sym.props) prop.menu.flags |= MENU_CHANGED;
+  const props = sym.props;
+  for (let i = 0; i < props.length; i++) props[i].menu.flags |= MENU_CHANGED;
 }
 
+/** sym_set_all_changed(): {@link symSetChanged} on every symbol (one flat loop, no calls). */
 function symSetAllChanged(): void {
-  for (const s of ctx().hashOrder) symSetChanged(s);
+  const c = current!;
+  const syms = c.hashOrder;
+  if (c.v612) {
+    for (let i = 0; i < syms.length; i++) {
+      const menus = syms[i].menus;
+      for (let j = 0; j < menus.length; j++) menus[j].flags |= MENU_CHANGED;
+    }
+    return;
+  }
+  for (let i = 0; i < syms.length; i++) {
+    const s = syms[i];
+    s.flags |= SYMBOL_CHANGED;
+    const props = s.props;
+    for (let j = 0; j < props.length; j++) props[j].menu.flags |= MENU_CHANGED;
+  }
 }
 
-/** sym_calc_visibility(): prompt visibility, dir_dep/rev_dep/implied tristates. */
+/**
+ * sym_calc_visibility(): prompt visibility, dir_dep/rev_dep/implied tristates. Written without
+ * helper calls (the flag tests of sym_is_choice_value()/sym_get_type() are inline) because it
+ * runs once per symbol evaluation.
+ */
 export function symCalcVisibility(sym: Sym): void {
   const c = ctx();
+  const v612 = c.v612;
+  const isChoiceValue = v612 ? c.choiceLink.has(sym) : (sym.flags & SYMBOL_CHOICEVAL) !== 0;
   let tri: Tristate = no;
   let choiceSym: Sym | null = null;
-  if (!c.v612 && symIsChoiceValue(sym)) choiceSym = choiceOf(sym);
-  for (const prop of sym.props) {
+  if (!v612 && isChoiceValue) choiceSym = choiceOf(sym);
+  const props = sym.props;
+  for (let i = 0; i < props.length; i++) {
+    const prop = props[i];
     if (prop.text === null) continue;
-    prop.visible.tri = exprCalcValue(prop.visible.expr);
-    if (choiceSym && sym.type === SymbolType.Tristate && prop.visible.tri === mod && choiceSym.curr.tri === yes)
-      prop.visible.tri = no;
-    tri = exprOr(tri, prop.visible.tri);
+    const vis = prop.visible;
+    vis.tri = exprCalcValue(vis.expr);
+    if (choiceSym && sym.type === SymbolType.Tristate && vis.tri === mod && choiceSym.curr.tri === yes) vis.tri = no;
+    if (vis.tri > tri) tri = vis.tri;
   }
   if (tri === mod && (sym.type !== SymbolType.Tristate || c.modulesVal === no)) tri = yes;
   if (sym.visible !== tri) {
     sym.visible = tri;
     symSetChanged(sym);
   }
-  if (symIsChoiceValue(sym)) return;
-  tri = yes;
-  if (sym.dir_dep.expr) tri = exprCalcValue(sym.dir_dep.expr);
-  if (tri === mod && symGetType(sym) === SymbolType.Bool) tri = yes;
-  if (sym.dir_dep.tri !== tri) {
-    sym.dir_dep.tri = tri;
+  if (isChoiceValue) return;
+  // Below, the symbol is no choice value: sym_get_type() is bool for bool, and for tristate
+  // when modules are off (read after each expression: computing one may change modules_val).
+  const type = sym.type;
+  const dep = sym.dir_dep;
+  tri = dep.expr ? exprCalcValue(dep.expr) : yes;
+  if (tri === mod && (type === SymbolType.Bool || (type === SymbolType.Tristate && c.modulesVal === no))) tri = yes;
+  if (dep.tri !== tri) {
+    dep.tri = tri;
     symSetChanged(sym);
   }
-  tri = no;
-  if (sym.rev_dep.expr) tri = exprCalcValue(sym.rev_dep.expr);
-  if (tri === mod && symGetType(sym) === SymbolType.Bool) tri = yes;
-  if (sym.rev_dep.tri !== tri) {
-    sym.rev_dep.tri = tri;
+  const rev = sym.rev_dep;
+  tri = rev.expr ? exprCalcValue(rev.expr) : no;
+  if (tri === mod && (type === SymbolType.Bool || (type === SymbolType.Tristate && c.modulesVal === no))) tri = yes;
+  if (rev.tri !== tri) {
+    rev.tri = tri;
     symSetChanged(sym);
   }
-  tri = no;
-  if (sym.implied.expr) tri = exprCalcValue(sym.implied.expr);
-  if (tri === mod && symGetType(sym) === SymbolType.Bool) tri = yes;
-  if (sym.implied.tri !== tri) {
-    sym.implied.tri = tri;
+  const imp = sym.implied;
+  tri = imp.expr ? exprCalcValue(imp.expr) : no;
+  if (tri === mod && (type === SymbolType.Bool || (type === SymbolType.Tristate && c.modulesVal === no))) tri = yes;
+  if (imp.tri !== tri) {
+    imp.tri = tri;
     symSetChanged(sym);
   }
 }
@@ -426,81 +456,78 @@ function calcStringValue(sym: Sym): string | null | undefined {
 /**
  * sym_calc_value(): compute `sym.curr` (and SYMBOL_WRITE) from visibility, the user value,
  * defaults, selects and implies, exactly as symbol.c of 6.1 does. Memoised by SYMBOL_VALID.
+ * `sym.curr` is updated in place (C assigns the struct; no symbol shares its `curr` object).
+ * Hot callers test SYMBOL_VALID themselves before calling (as exprCalcValue does).
  */
 export function symCalcValue(sym: Sym | null): void {
-  if (!sym) return;
-  if (sym.flags & SYMBOL_VALID) return;
+  if (!sym || sym.flags & SYMBOL_VALID) return;
   const c = ctx();
   if (c.v612) {
     symCalcValue612(sym);
     return;
   }
-  if (symIsChoiceValue(sym) && sym.flags & SYMBOL_NEED_SET_CHOICE_VALUES) {
+  // 6.1: sym_is_choice_value() / sym_is_choice() are the SYMBOL_CHOICEVAL / SYMBOL_CHOICE flags.
+  const isChoiceValue = (sym.flags & SYMBOL_CHOICEVAL) !== 0;
+  if (isChoiceValue && sym.flags & SYMBOL_NEED_SET_CHOICE_VALUES) {
     sym.flags &= ~SYMBOL_NEED_SET_CHOICE_VALUES;
     symCalcValue(choiceOf(sym));
   }
   sym.flags |= SYMBOL_VALID;
-  const isChoice = symIsChoice(sym);
+  const isChoice = (sym.flags & SYMBOL_CHOICE) !== 0;
   const cd = isChoice ? choiceData(sym) : null;
-  const oldVal = sym.curr.val;
-  const oldTri = sym.curr.tri;
+  const curr = sym.curr;
+  const oldVal = curr.val;
+  const oldTri = curr.tri;
   const oldCur = cd ? cd.cur : null;
   let newVal: string | null;
-  let newTri: Tristate;
-  switch (sym.type) {
+  let newTri: Tristate = no;
+  const type = sym.type;
+  switch (type) {
     case SymbolType.Int:
     case SymbolType.Hex:
     case SymbolType.String:
       newVal = '';
-      newTri = no;
       break;
     case SymbolType.Bool:
     case SymbolType.Tristate:
       newVal = 'n';
-      newTri = no;
       break;
     default:
-      sym.curr = { val: sym.name, tri: no };
+      curr.val = sym.name;
+      curr.tri = no;
       return;
   }
   sym.flags &= ~SYMBOL_WRITE;
   symCalcVisibility(sym);
   if (sym.visible !== no) sym.flags |= SYMBOL_WRITE;
-  sym.curr = { val: newVal, tri: newTri };
+  // set default if recursively called
+  curr.val = newVal;
+  curr.tri = no;
   if (cd) cd.cur = null;
 
-  switch (symGetType(sym)) {
-    case SymbolType.Bool:
-    case SymbolType.Tristate: {
-      if (symIsChoiceValue(sym) && sym.visible === yes) {
-        newTri = choiceData(choiceOf(sym)).cur === sym ? yes : no;
-      } else {
-        newTri = calcTristateValue(sym);
-      }
-      if (newTri === mod && symGetType(sym) === SymbolType.Bool) newTri = yes;
-      break;
+  if (type === SymbolType.Bool || type === SymbolType.Tristate) {
+    if (isChoiceValue && sym.visible === yes) {
+      newTri = choiceData(choiceOf(sym)).cur === sym ? yes : no;
+    } else {
+      newTri = calcTristateValue(sym);
     }
-    case SymbolType.String:
-    case SymbolType.Hex:
-    case SymbolType.Int: {
-      const v = calcStringValue(sym);
-      if (v !== undefined) newVal = v;
-      break;
-    }
-    default:
-      break;
+    if (newTri === mod && symGetType(sym) === SymbolType.Bool) newTri = yes;
+  } else {
+    const v = calcStringValue(sym);
+    if (v !== undefined) newVal = v;
   }
 
-  sym.curr = { val: newVal, tri: newTri };
+  curr.val = newVal;
+  curr.tri = newTri;
   if (cd) cd.cur = null;
   if (isChoice && newTri === yes) cd!.cur = symCalcChoice(sym);
-  symValidateRange(sym);
+  if (type === SymbolType.Int || type === SymbolType.Hex) symValidateRange(sym);
 
-  if (oldVal !== sym.curr.val || oldTri !== sym.curr.tri || (cd && oldCur !== cd.cur)) {
+  if (oldVal !== curr.val || oldTri !== curr.tri || (cd && oldCur !== cd.cur)) {
     symSetChanged(sym);
     if (c.modulesSym === sym) {
       symSetAllChanged();
-      c.modulesVal = sym.curr.tri;
+      c.modulesVal = curr.tri;
     }
   }
 
@@ -527,7 +554,8 @@ export function setAllChoiceValues(csym: Sym): void {
 /** sym_clear_all_valid(): invalidate every value, mark the configuration changed, recompute modules. */
 export function symClearAllValid(): void {
   const c = ctx();
-  for (const s of c.hashOrder) s.flags &= ~SYMBOL_VALID;
+  const syms = c.hashOrder;
+  for (let i = 0; i < syms.length; i++) syms[i].flags &= ~SYMBOL_VALID;
   c.confChanged = true;
   symCalcValue(c.modulesSym);
 }
@@ -1147,7 +1175,7 @@ export function choiceSetValue(choice: Menu, sym: Sym): void {
   if (changed) symClearAllValid();
 }
 
-/** sym_calc_value() of 6.12's symbol.c. */
+/** sym_calc_value() of 6.12's symbol.c (`sym.curr` updated in place, as in the 6.1 path). */
 function symCalcValue612(sym: Sym): void {
   const c = ctx();
   sym.flags |= SYMBOL_VALID;
@@ -1162,13 +1190,15 @@ function symCalcValue612(sym: Sym): void {
     case SymbolType.Bool:
     case SymbolType.Tristate: newVal = 'n'; break;
     default:
-      sym.curr = { val: sym.name, tri: no };
+      sym.curr.val = sym.name;
+      sym.curr.tri = no;
       return;
   }
   sym.flags &= ~SYMBOL_WRITE;
   symCalcVisibility(sym);
   if (sym.visible !== no) sym.flags |= SYMBOL_WRITE;
-  sym.curr = { val: newVal, tri: newTri };
+  sym.curr.val = newVal;
+  sym.curr.tri = newTri;
   switch (symGetType(sym)) {
     case SymbolType.Bool:
     case SymbolType.Tristate: {
@@ -1192,7 +1222,8 @@ function symCalcValue612(sym: Sym): void {
     default:
       break;
   }
-  sym.curr = { val: newVal, tri: newTri };
+  sym.curr.val = newVal;
+  sym.curr.tri = newTri;
   symValidateRange(sym);
   if (oldVal !== sym.curr.val || oldTri !== sym.curr.tri) {
     symSetChanged(sym);

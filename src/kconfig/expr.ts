@@ -11,7 +11,7 @@
  * sym_calc_value/sym_get_string_value from ./evaluate.js (a function-level cycle, safe in ESM).
  */
 import type { Expr, Sym, Tristate } from './model.js';
-import { SymbolType, SYMBOL_CONST, no, yes } from './model.js';
+import { SymbolType, SYMBOL_CONST, SYMBOL_VALID, no, yes } from './model.js';
 import { ctx, symCalcValue, symGetStringValue } from './evaluate.js';
 
 /** A settable reference to an expression slot: `struct expr **` of expr.c. */
@@ -714,13 +714,26 @@ function strtoCore(str: string, base: number): { neg: boolean; mag: bigint; end:
     base = str[i] === '0' ? 8 : 10;
   }
   const start = i;
-  let mag = 0n;
-  let over = false;
-  const B = BigInt(base);
-  while (i < str.length && digitVal(str[i]) < base) {
-    mag = mag * B + BigInt(digitVal(str[i]));
-    if (mag > ULLONG_MAX) over = true;
+  // Digits are accumulated in a double while the value stays exact (below 2^53), then, for
+  // longer numbers, in a bigint.
+  let num = 0;
+  while (i < str.length) {
+    const d = digitVal(str[i]);
+    if (d >= base) break;
+    const next = num * base + d;
+    if (next > Number.MAX_SAFE_INTEGER) break;
+    num = next;
     i++;
+  }
+  let mag = BigInt(num);
+  let over = false;
+  if (i < str.length && digitVal(str[i]) < base) {
+    const B = BigInt(base);
+    while (i < str.length && digitVal(str[i]) < base) {
+      mag = mag * B + BigInt(digitVal(str[i]));
+      if (mag > ULLONG_MAX) over = true;
+      i++;
+    }
   }
   if (i === start) return { neg: false, mag: 0n, end: 0, over: false };
   return { neg, mag, end: i, over };
@@ -762,12 +775,35 @@ function parseString(str: string, type: SymbolType): { kind: 'string' | 'signed'
   return ok ? { kind, v: r.value } : { kind: 'string', v: 0n };
 }
 
+/**
+ * strcmp() of the UTF-8 bytes of two strings (its sign). UTF-8 keeps the order of code points,
+ * so below the surrogates (U+D800) the first differing UTF-16 unit decides; otherwise the
+ * strings are encoded and compared as bytes.
+ */
 const cmpStr = (a: string, b: string): number => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  const c = Buffer.compare(x, y);
-  return c;
+  if (a === b) return 0;
+  const n = a.length < b.length ? a.length : b.length;
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  if (i === n) return a.length - b.length;
+  const x = a.charCodeAt(i);
+  const y = b.charCodeAt(i);
+  if (x < 0xd800 && y < 0xd800) return x - y;
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 };
+
+/**
+ * The value of an operand: a symbol leaf directly (the most frequent operand; sym_calc_value()
+ * returns at once for a SYMBOL_VALID symbol, so that is tested here), else exprCalcValue().
+ */
+function operandValue(e: Expr): Tristate {
+  if (e.type === 'symbol') {
+    const sym = e.sym;
+    if (!(sym.flags & SYMBOL_VALID)) symCalcValue(sym);
+    return sym.curr.tri;
+  }
+  return exprCalcValue(e);
+}
 
 /**
  * expr_calc_value(): the tristate value of an expression (null is `y`). Comparisons compare as
@@ -778,38 +814,64 @@ export function exprCalcValue(e: Expr | null): Tristate {
   if (!e) return yes;
   switch (e.type) {
     case 'symbol':
-      symCalcValue(e.sym);
-      return e.sym.curr.tri;
-    case 'and':
-      return exprAnd(exprCalcValue(e.left), exprCalcValue(e.right));
-    case 'or':
-      return exprOr(exprCalcValue(e.left), exprCalcValue(e.right));
+      return operandValue(e);
+    // Both operands are always evaluated, left first, as in C (evaluation computes symbols).
+    case 'and': {
+      const a = operandValue(e.left);
+      const b = operandValue(e.right);
+      return a < b ? a : b;
+    }
+    case 'or': {
+      const a = operandValue(e.left);
+      const b = operandValue(e.right);
+      return a > b ? a : b;
+    }
     case 'not':
-      return exprNot(exprCalcValue(e.expr));
+      return (2 - exprCalcValue(e.expr)) as Tristate;
     case 'list':
     case 'range':
       return no;
     default:
       break;
   }
-  symCalcValue(e.left);
-  symCalcValue(e.right);
-  const str1 = symGetStringValue(e.left);
-  const str2 = symGetStringValue(e.right);
+  return compareValue(e);
+}
+
+/** expr_calc_value() of a comparison (E_EQUAL ... E_GEQ). */
+function compareValue(e: Comp): Tristate {
+  const left = e.left;
+  const right = e.right;
+  symCalcValue(left);
+  symCalcValue(right);
+  let res: number;
+  const lt = left.type;
+  const rt = right.type;
+  if ((lt === SymbolType.Bool || lt === SymbolType.Tristate) && (rt === SymbolType.Bool || rt === SymbolType.Tristate)) {
+    // Both values are "n"/"m"/"y" (sym_get_string_value of the tristate), which
+    // expr_parse_string() reads back as the signed numbers 0/1/2: compare the tristates.
+    res = left.curr.tri - right.curr.tri;
+    return compareResult(e.type, res);
+  }
+  const str1 = symGetStringValue(left);
+  const str2 = symGetStringValue(right);
   let k1: ReturnType<typeof parseString> = { kind: 'string', v: 0n };
   let k2: ReturnType<typeof parseString> = { kind: 'string', v: 0n };
-  if (e.left.type !== SymbolType.String || e.right.type !== SymbolType.String) {
-    k1 = parseString(str1, e.left.type);
-    k2 = parseString(str2, e.right.type);
+  if (lt !== SymbolType.String || rt !== SymbolType.String) {
+    k1 = parseString(str1, lt);
+    k2 = parseString(str2, rt);
   }
-  let res: number;
   if (k1.kind === 'string' || k2.kind === 'string') res = Math.sign(cmpStr(str1, str2));
   else if (k1.kind === 'unsigned' || k2.kind === 'unsigned') {
     const a = BigInt.asUintN(64, k1.v);
     const b = BigInt.asUintN(64, k2.v);
     res = a > b ? 1 : a < b ? -1 : 0;
   } else res = k1.v > k2.v ? 1 : k1.v < k2.v ? -1 : 0;
-  switch (e.type) {
+  return compareResult(e.type, res);
+}
+
+/** The value of a comparison whose operands compare as `res` (< 0, 0, > 0). */
+function compareResult(type: CompType, res: number): Tristate {
+  switch (type) {
     case 'equal': return res ? no : yes;
     case 'geq': return res >= 0 ? yes : no;
     case 'gth': return res > 0 ? yes : no;

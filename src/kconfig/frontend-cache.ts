@@ -22,14 +22,14 @@
  * The snapshot holds the tree after finalisation (before any mode runs), the evaluation
  * context's data fields (hash order, choice bookkeeping) and, in order, everything the parse
  * and the finalisation printed (`$(info)`, warnings, probe stderr), which a hit prints again.
- * Files: `<cacheDir()>/frontend/<key>.snap` (the {@link SNAPSHOTS_KEPT} most recent kept),
+ * Files: `<cacheDir()>/frontend/<key>.snap` (the most recent kept: prune()),
  * written to a temporary name and renamed. Encoding: src/util/graph-codec.ts.
  *
  * Off with `KBUILDTS_FRONTEND_CACHE=0`, and whenever the parse cache (`KBUILDTS_PARSE_CACHE=0`)
  * or the probe cache (`KBUILDTS_PROBE_CACHE=0`: every probe must really run) is off.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeGraph, encodeGraph } from '../util/graph-codec.js';
@@ -41,8 +41,12 @@ import { finalizeTree } from './menu.js';
 import { probeCacheKey } from './probes.js';
 import { useContext, type EvalContext } from './evaluate.js';
 
-/** Snapshots kept in `<cacheDir()>/frontend` (the most recently written). */
-export const SNAPSHOTS_KEPT = 16;
+/** Snapshots always kept in `<cacheDir()>/frontend` (the most recently written); see prune(). */
+export const SNAPSHOTS_KEPT = 8;
+/** Older snapshots are kept while all of them add up to less than this many bytes... */
+export const SNAPSHOT_BYTES = 256 * 1024 * 1024;
+/** ...and number less than this. */
+export const SNAPSHOTS_MAX = 512;
 
 const FORMAT = 'kbuildts-frontend-1';
 
@@ -313,15 +317,27 @@ function exprSharer(): (o: object) => object {
   };
 }
 
-/** Keep the {@link SNAPSHOTS_KEPT} most recent snapshots; remove stale temporary files. */
+/**
+ * Keep the most recently written snapshots: the newest {@link SNAPSHOTS_KEPT} whatever their
+ * size, then more while they add up to less than {@link SNAPSHOT_BYTES} and number less than
+ * {@link SNAPSHOTS_MAX} (so that many small trees, such as test fixtures, do not push out the
+ * kernel trees' snapshots); remove stale temporary files.
+ */
 function prune(root: string): void {
   const entries = readdirSync(root)
     .filter((n) => n.endsWith('.snap') || n.endsWith('.tmp'))
-    .map((n) => ({ n, mtime: statSync(join(root, n)).mtimeMs }));
+    .map((n) => {
+      const st = statSync(join(root, n), { throwIfNoEntry: false });
+      return { n, mtime: st?.mtimeMs ?? 0, size: st?.size ?? 0 };
+    });
   const snaps = entries.filter((e) => e.n.endsWith('.snap')).sort((a, b) => b.mtime - a.mtime);
-  for (const e of snaps.slice(SNAPSHOTS_KEPT)) rmSync(join(root, e.n), { force: true });
+  let bytes = 0;
+  snaps.forEach((e, i) => {
+    bytes += e.size;
+    if (i >= SNAPSHOTS_KEPT && (bytes > SNAPSHOT_BYTES || i >= SNAPSHOTS_MAX)) rmSync(join(root, e.n), { force: true });
+  });
   const hour = Date.now() - 3_600_000;
-  for (const e of entries) if (e.n.endsWith('.tmp') && e.mtime < hour && existsSync(join(root, e.n))) rmSync(join(root, e.n), { force: true });
+  for (const e of entries) if (e.n.endsWith('.tmp') && e.mtime < hour) rmSync(join(root, e.n), { force: true });
 }
 
 /**

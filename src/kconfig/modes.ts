@@ -15,7 +15,9 @@
  * input stops with "no value for new symbol".
  */
 import type { Menu, Sym, Tristate } from './model.js';
-import { S_DEF_USER, SymbolType, SYMBOL_NEED_SET_CHOICE_VALUES, SYMBOL_VALID, SYMBOL_DEF_USER, mod, no, yes } from './model.js';
+import {
+  S_DEF_USER, SymbolType, SYMBOL_CHOICE, SYMBOL_CHOICEVAL, SYMBOL_NEED_SET_CHOICE_VALUES, SYMBOL_VALID, SYMBOL_DEF_USER, mod, no, yes,
+} from './model.js';
 import {
   choiceData, choiceMembers, ctx, setAllChoiceValues, symCalcValue, symClearAllValid, symDepErrors, symGetChoiceValue,
   symGetStringValue, symGetType, symHasValue, symIsChangeable, symIsChoice, symIsChoiceValue, symSetStringValue,
@@ -165,10 +167,14 @@ function confSetAllNewSymbols(mode: DefMode): boolean {
     confSetAllNewSymbols612(mode, pby, pty, ptm);
     return false;
   }
-  for (const sym of c.hashOrder) {
-    if (symHasValue(sym) || sym.flags & SYMBOL_VALID) continue;
-    const t = symGetType(sym);
-    if (t !== SymbolType.Bool && t !== SymbolType.Tristate) continue;
+  // 6.1 from here: sym_is_choice() / sym_is_choice_value() are the SYMBOL_CHOICE /
+  // SYMBOL_CHOICEVAL flags. The loops test the flags inline (they visit every symbol).
+  const syms = c.hashOrder;
+  for (let i = 0; i < syms.length; i++) {
+    const sym = syms[i];
+    if (sym.flags & (SYMBOL_DEF_USER | SYMBOL_VALID)) continue;
+    // sym_get_type() is bool or tristate exactly when the declared type is.
+    if (sym.type !== SymbolType.Bool && sym.type !== SymbolType.Tristate) continue;
     hasChanged = true;
     switch (mode) {
       case 'yes': sym.def[S_DEF_USER].tri = yes; break;
@@ -186,16 +192,19 @@ function confSetAllNewSymbols(mode: DefMode): boolean {
       default:
         continue;
     }
-    if (!(symIsChoice(sym) && mode === 'random')) sym.flags |= SYMBOL_DEF_USER;
+    if (!(sym.flags & SYMBOL_CHOICE && mode === 'random')) sym.flags |= SYMBOL_DEF_USER;
   }
   symClearAllValid();
   if (mode !== 'random') {
-    for (const csym of c.hashOrder) {
-      if ((symIsChoice(csym) && !symHasValue(csym)) || symIsChoiceValue(csym)) csym.flags |= SYMBOL_NEED_SET_CHOICE_VALUES;
+    for (let i = 0; i < syms.length; i++) {
+      const csym = syms[i];
+      const f = csym.flags;
+      if ((f & SYMBOL_CHOICE && !(f & SYMBOL_DEF_USER)) || f & SYMBOL_CHOICEVAL) csym.flags = f | SYMBOL_NEED_SET_CHOICE_VALUES;
     }
   }
-  for (const csym of c.hashOrder) {
-    if (symHasValue(csym) || !symIsChoice(csym)) continue;
+  for (let i = 0; i < syms.length; i++) {
+    const csym = syms[i];
+    if ((csym.flags & (SYMBOL_DEF_USER | SYMBOL_CHOICE)) !== SYMBOL_CHOICE) continue;
     symCalcValue(csym);
     if (mode === 'random') hasChanged = randomizeChoiceValues(csym) || hasChanged;
     else {
