@@ -3,7 +3,8 @@
  * Benchmark: `kbuildts config <mode>` beside the kernel's own scripts/kconfig/conf and Kconfiglib
  * (Debian python3-kconfiglib), on the real Linux tree from the set-up cache, side by side in one
  * run and one environment (same cross compiler, so the `$(shell)` probes agree). Every run is in
- * a fresh object directory, as `make <mode>` would be, and the runs of the tools alternate, so
+ * a fresh object directory, as `make <mode>` would be, after a `sync` (removing the previous
+ * run's directory must not slow this run's file creations), and the runs of the tools alternate, so
  * that a change of machine load hits them alike. Prints the median wall time of N runs and the
  * peak RSS and CPU time (user + system, children included: GNU time), the ratios, and whether
  * the issue #3 targets are met (on wall time; on a loaded machine the CPU column is steadier):
@@ -76,6 +77,10 @@ const defconfigRel = `arch/${srcArchOf(arch)}/configs/${kbuildDefconfigName(src.
  */
 function runOnce(argv, extraEnv = {}) {
   const cwd = mkdtempSync(join(work, 'obj-'));
+  // Settle the file system first: the previous run's object tree (13,000 stamp files after an
+  // allyesconfig) was just removed, and its journal commit and discards would otherwise land in
+  // this run's file creations, whichever tool it is.
+  spawnSync('sync');
   const t0 = process.hrtime.bigint();
   // GNU time appends its line to the file given with -o; the tool's own output is dropped.
   const timeFile = join(work, 'time.txt');

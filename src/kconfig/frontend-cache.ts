@@ -30,7 +30,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeGraph, encodeGraph } from '../util/graph-codec.js';
 import { cacheDir } from '../runner/cache.js';
@@ -166,10 +166,25 @@ function fileRecords(files: readonly string[], objtree: string, srctreeEnv: stri
  * identity (size, mtime, inode), or, when that changed but the size did not, by its digest.
  */
 function filesUnchanged(records: readonly FileRecord[], objtree: string, srctreeEnv: string): boolean {
+  // A relative name whose first component is not in the object tree cannot be found there: its
+  // file is looked up under $srctree only (one stat instead of two; a fresh O= tree has none).
+  const inObjtree = new Map<string, boolean>();
+  const mayBeInObjtree = (name: string): boolean => {
+    const first = name.split('/', 1)[0];
+    let has = inObjtree.get(first);
+    if (has === undefined) inObjtree.set(first, (has = statSync(join(objtree, first), { throwIfNoEntry: false }) !== undefined));
+    return has;
+  };
   for (const [name, path, size, mtimeMs, ino, digest] of records) {
-    const found = findKconfigFile(name, objtree, srctreeEnv);
-    if (found === null || found.path !== path) return false;
-    const st = found.stat;
+    let st;
+    if (!isAbsolute(name) && !mayBeInObjtree(name) && path === join(srctreeEnv, name)) {
+      st = statSync(path, { throwIfNoEntry: false });
+      if (!st?.isFile()) return false;
+    } else {
+      const found = findKconfigFile(name, objtree, srctreeEnv);
+      if (found === null || found.path !== path) return false;
+      st = found.stat;
+    }
     if (st.size !== size) return false;
     if (st.mtimeMs === mtimeMs && st.ino === ino) continue;
     try {
