@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { Expr } from '../src/kconfig/model.js';
 import { parseKconfig, type ParsedKconfig, type ParseOptions } from '../src/kconfig/parse.js';
 import { probeCacheKey } from '../src/kconfig/probes.js';
+import { ccVersionText } from '../src/kconfig/environment.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kbuildts-probes-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -195,4 +196,32 @@ test('misses run at the same time; jobs: 1 runs them one by one', () => {
   parse({ cache: false, jobs: 1 });
   const serial = readFileSync(conc, 'utf8').split('\n').filter(Boolean).map(Number);
   expect(Math.max(...serial)).toBe(1);
+});
+
+test('CC_VERSION_TEXT: `$(CC) --version` runs once per compiler identity, and again when the compiler changes', () => {
+  const bin = join(dir, 'version-bin');
+  mkdirSync(bin, { recursive: true });
+  const cc = join(bin, 'fake-gcc');
+  const count = join(dir, 'fake-gcc.count');
+  const write = (banner: string): void => {
+    writeFileSync(cc, `#!/bin/sh\necho run >> ${count}\necho '${banner}'\necho 'Copyright # line'\n`);
+    chmodSync(cc, 0o755);
+  };
+  const saved = { cache: process.env.KBUILDTS_CACHE, path: process.env.PATH };
+  process.env.KBUILDTS_CACHE = join(dir, 'version-cache');
+  process.env.PATH = `${bin}:${saved.path ?? ''}`;
+  try {
+    write('fake-gcc (Test #1) 1.0');
+    expect(ccVersionText('fake-gcc')).toBe('fake-gcc (Test 1) 1.0');
+    expect(ccVersionText('fake-gcc')).toBe('fake-gcc (Test 1) 1.0');
+    expect(readFileSync(count, 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
+    write('fake-gcc (Test #22) 2.0'); // another size: another identity
+    expect(ccVersionText('fake-gcc')).toBe('fake-gcc (Test 22) 2.0');
+    expect(readFileSync(count, 'utf8').split('\n').filter(Boolean)).toHaveLength(2);
+    expect(() => ccVersionText('no-such-gcc-kbuildts')).toThrow(/compiler no-such-gcc-kbuildts not found/);
+  } finally {
+    process.env.PATH = saved.path;
+    if (saved.cache === undefined) delete process.env.KBUILDTS_CACHE;
+    else process.env.KBUILDTS_CACHE = saved.cache;
+  }
 });

@@ -5,8 +5,42 @@
  * are the 13 that Linux 6.1's auto.conf.cmd records for arm64).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cacheDir } from '../runner/cache.js';
+import { toolIdentity } from './probes.js';
+
+/**
+ * `<tool> --version` output, remembered on disk (`<cacheDir()>/probes/tool-versions.json`) by the
+ * command word as given, the arguments and the identity of the executable found on PATH (path,
+ * size, mtime, inode: probes.ts toolIdentity), so that a run does not start the compiler only to
+ * read its banner. A tool that is not found is never remembered (`run` decides what that means);
+ * `KBUILDTS_PROBE_CACHE=0` runs it every time.
+ */
+function toolVersion(word: string, pathEnv: string, run: () => string | null): string | null {
+  const id = toolIdentity(word, pathEnv);
+  if (id.endsWith(':missing') || process.env.KBUILDTS_PROBE_CACHE === '0') return run();
+  const file = join(cacheDir(), 'probes', 'tool-versions.json');
+  let known: Record<string, string> = {};
+  try {
+    known = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  } catch {
+    // none yet
+  }
+  const key = `${word}\0--version\0${id}`;
+  if (typeof known[key] === 'string') return known[key];
+  const out = run();
+  if (out === null) return out;
+  try {
+    mkdirSync(join(file, '..'), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ ...known, [key]: out }));
+    renameSync(tmp, file);
+  } catch {
+    // a read-only cache is not an error
+  }
+  return out;
+}
 
 /** Options describing the build the configuration is for. */
 export interface KconfigEnvOptions {
@@ -62,17 +96,22 @@ export function kernelVersionOf(makefileText: string): string {
 }
 
 /**
- * CC_VERSION_TEXT as the Makefile computes it: the first line of `$(CC) --version` with `#` removed.
+ * CC_VERSION_TEXT as the Makefile computes it: the first line of `$(CC) --version` with `#` removed
+ * (the output remembered by the compiler's identity, see toolVersion()).
  * @throws Error naming the Debian package when the compiler is not installed.
  */
 export function ccVersionText(cc: string): string {
-  try {
-    const out = execFileSync(cc, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    return out.split('\n')[0].replace(/#/g, '');
-  } catch {
-    const hint = cc.startsWith('aarch64-linux-gnu-') ? ' (Debian package gcc-aarch64-linux-gnu; `npm run setup` installs it)' : '';
-    throw Object.assign(new Error(`compiler ${cc} not found${hint}: the Kconfig probes need it even for allnoconfig`), { userError: true });
-  }
+  // execFileSync looks the compiler up on this process's PATH: so does the cache key.
+  const out = toolVersion(cc, process.env.PATH ?? '', () => {
+    try {
+      return execFileSync(cc, ['--version'], { env: process.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      return null;
+    }
+  });
+  if (out !== null) return out.split('\n')[0].replace(/#/g, '');
+  const hint = cc.startsWith('aarch64-linux-gnu-') ? ' (Debian package gcc-aarch64-linux-gnu; `npm run setup` installs it)' : '';
+  throw Object.assign(new Error(`compiler ${cc} not found${hint}: the Kconfig probes need it even for allnoconfig`), { userError: true });
 }
 
 /**
@@ -138,9 +177,11 @@ export function kbuildDefconfigName(srctree: string, arch: string): string {
  * rustc is missing.
  */
 export function rustcVersionText(rustc: string, env: Record<string, string>): string {
-  const r = spawnSync(rustc, ['--version'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  if (r.status === null && r.error) return '';
-  return (r.stdout ?? '').replace(/\n+$/, '').replace(/\n/g, ' ').replace(/#/g, '');
+  const out = toolVersion(rustc, env.PATH ?? '', () => {
+    const r = spawnSync(rustc, ['--version'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return r.status === null && r.error ? null : (r.stdout ?? '');
+  });
+  return (out ?? '').replace(/\n+$/, '').replace(/\n/g, ' ').replace(/#/g, '');
 }
 
 /** `uname -r` of this host (for KCONFIG_DEFCONFIG_LIST), "" when unknown. */

@@ -91,8 +91,12 @@ const TOOL_VARS = ['CC', 'LD', 'AR', 'NM', 'OBJCOPY', 'PAHOLE', 'RUSTC', 'BINDGE
 
 const FORMAT = 'kbuildts-probes-1';
 
-/** `name` resolved as the shell would (a path, or the first match on PATH), with its identity. */
-function toolIdentity(word: string, path: string): string {
+/**
+ * The identity of the executable `word` names, resolved as the shell would: itself when it has a
+ * slash, else the first file of that name on `path` (a PATH value): `path:size:mtime:inode`, or
+ * `word:missing`.
+ */
+export function toolIdentity(word: string, path: string): string {
   const tryStat = (p: string): string | null => {
     try {
       const s = statSync(p);
