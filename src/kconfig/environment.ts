@@ -11,7 +11,7 @@ import { cacheDir } from '../runner/cache.js';
 import { toolIdentity } from './probes.js';
 
 /**
- * `<tool> --version` output, remembered on disk (`<cacheDir()>/probes/tool-versions.json`) by the
+ * `<tool> --version` output, remembered on disk (`<cacheDir()>/tool-versions.json`) by the
  * command word as given, the arguments and the identity of the executable found on PATH (path,
  * size, mtime, inode: probes.ts toolIdentity), so that a run does not start the compiler only to
  * read its banner. A tool that is not found is never remembered (`run` decides what that means);
@@ -20,7 +20,7 @@ import { toolIdentity } from './probes.js';
 function toolVersion(word: string, pathEnv: string, run: () => string | null): string | null {
   const id = toolIdentity(word, pathEnv);
   if (id.endsWith(':missing') || process.env.KBUILDTS_PROBE_CACHE === '0') return run();
-  const file = join(cacheDir(), 'probes', 'tool-versions.json');
+  const file = join(cacheDir(), 'tool-versions.json');
   let known: Record<string, string> = {};
   try {
     known = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
