@@ -111,7 +111,7 @@ test('booted with initcall_debug, the driver\'s init runs at level 4, prints its
 
 test('the CLI: kbuildts boot --kernel Image --append "initcall_debug loglevel=8" prints the verdict', async () => {
   const cli = join(process.cwd(), 'dist/cli/main.js');
-  if (!existsSync(cli)) return; // `npm test` builds dist first
+  expect(existsSync(cli)).toBe(true); // `npm test` builds dist first
   const r = await execa('node', [cli, 'boot', '--quiet', '--kernel', first.image, '--append', 'initcall_debug loglevel=8'], { reject: false });
   expect(r.stdout).toMatch(/built-in driver drivers\/early \(kbts_early\): kbts_early_init at level 4 \(subsys_initcall, \.initcall4\.init\), rc=0/);
   expect(r.exitCode).toBe(0);
@@ -119,7 +119,7 @@ test('the CLI: kbuildts boot --kernel Image --append "initcall_debug loglevel=8"
 
 test('the CLI: kbuildts build --arch arm64 --kernel -j 2 --out O reports the configuration and the Image', async () => {
   const cli = join(process.cwd(), 'dist/cli/main.js');
-  if (!existsSync(cli)) return; // `npm test` builds dist first
+  expect(existsSync(cli)).toBe(true); // `npm test` builds dist first
   const r = await execa('node', [cli, 'build', '--arch', 'arm64', '--kernel', '-j', '2', '--out', outDir], { reject: false, all: true });
   expect(r.exitCode).toBe(0);
   expect(r.stdout).toMatch(/^driver +.*samples\/drivers\/kbts\/early → drivers\/early \(obj-\$\(CONFIG_KBTS_EARLY\) \+= early\/\)/m);

@@ -15,13 +15,15 @@
  * the key matches and every recorded file has the same mtime and size (directories included, so
  * an added or removed file is seen), it prints the recorded summary and the CLI exits 0. Any
  * difference (or a missing or unreadable stamp) falls through to the normal build, which writes a
- * new stamp. Only node built-ins are imported here.
+ * new stamp. Besides node built-ins it imports only runner/cache.ts and util/atomic-write.ts, which
+ * import nothing else.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cacheDir } from '../runner/cache.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 /** [path, mtimeMs, size]. */
 export type FileStat = [string, number, number];
@@ -38,13 +40,6 @@ export interface NoopStamp {
 
 const STAMP_VERSION = 1;
 const ENV_RE = /^(CC|PATH|HOME|ARCH|CROSS_COMPILE|XDG_CACHE_HOME|KBUILD.*|KBUILDTS.*|CCACHE.*|DISTCC.*)$/;
-
-/** The cache directory as src/runner/cache.ts resolves it (kept in step with cacheDir()). */
-function cacheRoot(): string {
-  if (process.env.KBUILDTS_CACHE) return process.env.KBUILDTS_CACHE;
-  const xdg = process.env.XDG_CACHE_HOME;
-  return join(xdg && xdg.length > 0 ? xdg : join(homedir(), '.cache'), 'kbuildts');
-}
 
 /** This program's own compiled files: a rebuilt kbuildts never takes a stamp written by another. */
 function selfFiles(): string[] {
@@ -83,7 +78,7 @@ export function noopKey(args: readonly string[]): string {
 }
 
 function indexFile(key: string): string {
-  return join(cacheRoot(), 'noop', key);
+  return join(cacheDir(), 'noop', key);
 }
 
 /** The stamp's path in a build directory. */
@@ -208,13 +203,8 @@ export function writeNoopStamp(args: readonly string[], buildDir: string, inputs
     const byPath = new Map<string, FileStat>();
     for (const i of inputs) if (!byPath.has(i[0])) byPath.set(i[0], i);
     const stamp: NoopStamp = { v: STAMP_VERSION, key, inputs: [...byPath.values()], outputs, stdout, stderr };
-    mkdirSync(dirname(sf), { recursive: true });
-    writeFileSync(`${sf}.tmp${process.pid}`, JSON.stringify(stamp));
-    renameSync(`${sf}.tmp${process.pid}`, sf);
-    const idx = indexFile(key);
-    mkdirSync(dirname(idx), { recursive: true });
-    writeFileSync(`${idx}.tmp${process.pid}`, buildDir);
-    renameSync(`${idx}.tmp${process.pid}`, idx);
+    writeFileAtomic(sf, JSON.stringify(stamp));
+    writeFileAtomic(indexFile(key), buildDir);
   } catch {
     /* no stamp: the next run builds normally */
   }

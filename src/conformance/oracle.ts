@@ -13,7 +13,6 @@
  * Follows: scripts/kconfig/Makefile (targets, conf command lines, KCONFIG_DEFCONFIG_LIST),
  * the top Makefile (exported environment), scripts/kconfig/conf.c (what each mode writes).
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, lstatSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';

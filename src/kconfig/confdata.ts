@@ -30,7 +30,7 @@ import {
 import { exprOr } from './expr.js';
 import {
   choiceData, choiceOf, ctx, symCalcValue, symChoiceDefault, symClearAllValid, symFind,
-  symGetStringDefault, symGetStringValue, symHasValue, symIsChangeable, symIsChoice,
+  symGetStringDefault, symGetStringValue, symIsChangeable, symIsChoice,
   symIsChoiceValue, symIsOptional, symStringValid, symStringWithinRange,
   choiceMoveFirst, subEntries, symChoiceDefault612, symGetChoiceMenu,
 } from './evaluate.js';

@@ -9,12 +9,12 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defaultCrossCompile, kbuildDefconfigName, kernelVersionOf, makeEnvironment, srcArchOf } from './environment.js';
-import { configFragmentFiles, fragmentSymbols, mergeConfig, MergeConfigError, type MergeConfigOptions, type MergeConfigResult } from './merge.js';
+import { configFragmentFiles, fragmentSymbols, grepWord, mergeConfig, MergeConfigError, type MergeConfigOptions, type MergeConfigResult } from './merge.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { KconfigTree, KconfigVersion } from './model.js';
 import { CONF_MODES, runConfMode, type ConfMode } from './modes.js';
 import { useContext } from './evaluate.js';
-import { finalizedTree, frontEndCacheEnabled } from './frontend-cache.js';
+import { finalizedTree } from './frontend-cache.js';
 
 /** Options of {@link runConfig}. */
 export interface RunConfigOptions {
@@ -146,7 +146,6 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
   const files: string[] = [];
   let tree: KconfigTree | null = null;
   let frontEnd: 'parsed' | 'snapshot' = 'parsed';
-  const snapshotMode = frontEndCacheEnabled() ? (opts.frontEndCache ?? 'use') : 'off';
 
   /**
    * One `conf -s --<mode> Kconfig` run (a fresh parse, as a new conf process has, or the
@@ -154,7 +153,7 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
    */
   const conf = (mode: ConfMode, file: string | undefined, extraEnv: Record<string, string> = {}): void => {
     const e = { ...env, ...extraEnv };
-    const fe = finalizedTree({ srctree, objtree, file: 'Kconfig', version, env: e, stdout: outSink, stderr: errSink, snapshot: snapshotMode, releaseCaches: true });
+    const fe = finalizedTree({ srctree, objtree, file: 'Kconfig', version, env: e, stdout: outSink, stderr: errSink, snapshot: opts.frontEndCache, releaseCaches: true });
     const t = fe.tree;
     const c = fe.ctx;
     frontEnd = fe.from;
@@ -181,6 +180,13 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
     return r;
   };
 
+  /** Write a merged configuration as .config, as merge_config.sh -m does, and say so. */
+  const writeMerged = (text: string): void => {
+    writeFileAtomic(cfgPath, Buffer.from(text, 'latin1'));
+    files.push(cfgPath);
+    outSink(`#\n# merged configuration written to ${cfgName} (needs make)\n#\n`);
+  };
+
   /**
    * `make <fragment>.config` (scripts/kconfig/Makefile `%.config`): merge_config.sh -m .config
    * <the target's fragments> [extra fragments], then olddefconfig.
@@ -190,9 +196,7 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
     if (name !== null && found.length === 0) throw Object.assign(new Error(`No configuration exists for this target on this architecture (${name})`), { userError: true });
     const base = existsSync(cfgPath) ? readFileSync(cfgPath, 'latin1') : '';
     const merged = merge(base, [...found, ...(opts.fragments ?? []).map((f) => resolve(f))]);
-    writeFileAtomic(cfgPath, Buffer.from(merged.text, 'latin1'));
-    files.push(cfgPath);
-    outSink(`#\n# merged configuration written to ${cfgName} (needs make)\n#\n`);
+    writeMerged(merged.text);
     conf('olddefconfig', undefined);
   };
 
@@ -208,9 +212,7 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
     const base = readFragment(baseFile).text;
     const merged = merge(base, frags);
     if (opts.merge?.mergeOnly) {
-      writeFileAtomic(cfgPath, Buffer.from(merged.text, 'latin1'));
-      files.push(cfgPath);
-      outSink(`#\n# merged configuration written to ${cfgName} (needs make)\n#\n`);
+      writeMerged(merged.text);
       return;
     }
     const tmp = join(objtree, `.tmp.config.kbuildts${process.pid}`);
@@ -224,13 +226,9 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
     // every symbol line of the merged file in order (repeats included), as the script loops.
     const final = existsSync(cfgPath) ? readFileSync(cfgPath, 'latin1').split('\n') : [];
     const requested = merged.text.split('\n');
-    const grepW = (text: string[], cfg: string): string => {
-      const word = new RegExp(`(?<![A-Za-z0-9_])${cfg}(?![A-Za-z0-9_])`);
-      return text.filter((l) => word.test(l)).join('\n');
-    };
     for (const cfg of fragmentSymbols(merged.text, env.CONFIG_ ?? 'CONFIG_')) {
-      const want = grepW(requested, cfg);
-      const got = grepW(final, cfg);
+      const want = grepWord(requested, cfg);
+      const got = grepWord(final, cfg);
       if (want !== got) outSink(`Value requested for ${cfg} not in final .config\nRequested value:  ${want}\nActual value:     ${got}\n\n`);
     }
   };

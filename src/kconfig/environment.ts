@@ -5,10 +5,11 @@
  * are the 13 that Linux 6.1's auto.conf.cmd records for arm64).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir } from '../runner/cache.js';
 import { toolIdentity } from './probes.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 /**
  * `<tool> --version` output, remembered on disk (`<cacheDir()>/tool-versions.json`) by the
@@ -32,10 +33,7 @@ function toolVersion(word: string, pathEnv: string, run: () => string | null): s
   const out = run();
   if (out === null) return out;
   try {
-    mkdirSync(join(file, '..'), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ ...known, [key]: out }));
-    renameSync(tmp, file);
+    writeFileAtomic(file, JSON.stringify({ ...known, [key]: out }));
   } catch {
     // a read-only cache is not an error
   }

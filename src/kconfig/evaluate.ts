@@ -105,8 +105,40 @@ export function symbolHashSize(version: string): number {
 /**
  * Create the evaluation context of a parsed tree: modules_sym, the symbol table order, and the
  * constant symbols' fixed values (symbol_yes/mod/no/empty of symbol.c).
+ * @param saved the data fields of a context this tree already had (the front-end snapshot,
+ *   frontend-cache.ts): assigned over the defaults, and the tree is taken as already prepared
+ *   (constants fixed, value slots made, hash order computed)
  */
-export function createContext(tree: KconfigTree, env: Record<string, string | undefined> = process.env): EvalContext {
+export function createContext(tree: KconfigTree, env: Record<string, string | undefined> = process.env, saved?: Partial<EvalContext>): EvalContext {
+  const out: string[] = [];
+  const err: string[] = [];
+  const base: EvalContext = {
+    tree,
+    modulesSym: tree.modulesSym ?? tree.symbolNo,
+    modulesVal: no,
+    symWarnings: 0,
+    confChanged: false,
+    hashOrder: [],
+    out,
+    err,
+    stdout: (s) => { out.push(s); },
+    stderr: (s) => { err.push(s); },
+    env,
+    message: null,
+    cwd: process.cwd(),
+    written: [],
+    v612: tree.version !== '6.1',
+    choiceList: new Map(),
+    choiceLink: new Map(),
+    choiceMenuMemo: null,
+  };
+  if (saved) return Object.assign(base, saved);
+  base.hashOrder = prepareSymbols(tree);
+  return base;
+}
+
+/** Fix the constant symbols, give every other symbol its value slots, and return them in hash-table order. */
+function prepareSymbols(tree: KconfigTree): Sym[] {
   const t = tree;
   const fixConst = (s: Sym, val: string, tri: Tristate, type: SymbolType, flags: number) => {
     s.curr = { val, tri };
@@ -127,29 +159,7 @@ export function createContext(tree: KconfigTree, env: Record<string, string | un
     keyed.push({ s, b: s.name === null ? 0 : strhash(s.name) % size, i });
   });
   keyed.sort((a, b) => a.b - b.b || b.i - a.i);
-  const out: string[] = [];
-  const err: string[] = [];
-  const c: EvalContext = {
-    tree,
-    modulesSym: tree.modulesSym ?? tree.symbolNo,
-    modulesVal: no,
-    symWarnings: 0,
-    confChanged: false,
-    hashOrder: keyed.map((k) => k.s),
-    out,
-    err,
-    stdout: (s) => { out.push(s); },
-    stderr: (s) => { err.push(s); },
-    env,
-    message: null,
-    cwd: process.cwd(),
-    written: [],
-    v612: tree.version !== '6.1',
-    choiceList: new Map(),
-    choiceLink: new Map(),
-    choiceMenuMemo: null,
-  };
-  return c;
+  return keyed.map((k) => k.s);
 }
 
 /** The choice bookkeeping of a choice symbol (created on first use). */
@@ -1031,7 +1041,7 @@ export function resetDepStack(): void {
 // members in priority order (menu->choice_members); members carry the menu dependencies.
 
 /** menu_next() of 6.12's menu.c: the next node of a depth-first walk of `root`'s subtree. */
-export function menuNext(menu: Menu, root: Menu): Menu | null {
+function menuNext(menu: Menu, root: Menu): Menu | null {
   if (menu.list) return menu.list;
   let m: Menu | null = menu;
   while (m && m !== root && !m.next) m = m.parent;
@@ -1129,21 +1139,16 @@ export function symCalcChoice612(choice: Menu): Sym | null {
 
 /** list_move(): put `sym` first in its choice's priority list (highest priority). */
 export function choiceMoveFirst(choice: Menu, sym: Sym): void {
-  const c = ctx();
-  const list = c.choiceList.get(choice);
-  if (!list) return;
-  const old = c.choiceLink.get(sym);
-  if (old) {
-    const l = c.choiceList.get(old)!;
-    const i = l.indexOf(sym);
-    if (i >= 0) l.splice(i, 1);
-  }
-  list.unshift(sym);
-  c.choiceLink.set(sym, choice);
+  choiceMove(choice, sym, true);
 }
 
 /** list_move_tail(): put `sym` last in its choice's priority list (lowest priority). */
 export function choiceMoveLast(choice: Menu, sym: Sym): void {
+  choiceMove(choice, sym, false);
+}
+
+/** Take `sym` out of the priority list it is on and put it at the head or the tail of `choice`'s. */
+function choiceMove(choice: Menu, sym: Sym, atHead: boolean): void {
   const c = ctx();
   const list = c.choiceList.get(choice);
   if (!list) return;
@@ -1153,7 +1158,8 @@ export function choiceMoveLast(choice: Menu, sym: Sym): void {
     const i = l.indexOf(sym);
     if (i >= 0) l.splice(i, 1);
   }
-  list.push(sym);
+  if (atHead) list.unshift(sym);
+  else list.push(sym);
   c.choiceLink.set(sym, choice);
 }
 

@@ -98,11 +98,6 @@ export function exprIsNo(e: Expr | null): boolean {
 const isComp = (e: Expr): e is Comp =>
   e.type === 'equal' || e.type === 'unequal' || e.type === 'lth' || e.type === 'leq' || e.type === 'gth' || e.type === 'geq';
 
-function leftSym(e: Expr): Sym {
-  if (e.type === 'symbol') return e.sym;
-  if (isComp(e)) return e.left;
-  throw new Error(`expr: no left symbol in ${e.type}`);
-}
 
 let transCount = 0;
 
@@ -234,22 +229,9 @@ function eliminateYn(e: Expr): Expr {
  * @returns that symbol, or null when the two leaves cannot be joined
  */
 function joinLeafSymbol(e1: Expr, e2: Expr): Sym | null {
-  const okType = (t: Expr['type']) => t === 'equal' || t === 'unequal' || t === 'symbol' || t === 'not';
-  if (!okType(e1.type) || !okType(e2.type)) return null;
-  let sym1: Sym;
-  let sym2: Sym;
-  if (e1.type === 'not') {
-    const tmp = e1.expr;
-    if (tmp.type !== 'equal' && tmp.type !== 'unequal' && tmp.type !== 'symbol') return null;
-    sym1 = leftSym(tmp);
-  } else sym1 = leftSym(e1);
-  if (e2.type === 'not') {
-    if (e2.expr.type !== 'symbol') return null;
-    sym2 = e2.expr.sym;
-  } else sym2 = leftSym(e2);
-  if (sym1 !== sym2) return null;
-  if (sym1.type !== SymbolType.Bool && sym1.type !== SymbolType.Tristate) return null;
-  return sym1;
+  const sym1 = joinSym1(e1);
+  if (!sym1 || sym1 !== joinSym2(e2)) return null;
+  return sym1.type === SymbolType.Bool || sym1.type === SymbolType.Tristate ? sym1 : null;
 }
 
 /** expr_join_or(): simplification of `e1 || e2` for two leaves, or null. */

@@ -29,24 +29,25 @@
  * or the probe cache (`KBUILDTS_PROBE_CACHE=0`: every probe must really run) is off.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeGraph, encodeGraph } from '../util/graph-codec.js';
 import { cacheDir } from '../runner/cache.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Expr, KconfigVersion } from './model.js';
 import type { ParsedKconfig } from './parse.js';
 import { findKconfigFile, parseKconfig } from './parse.js';
 import { finalizeTree } from './menu.js';
 import { probeCacheKey } from './probes.js';
-import { useContext, type EvalContext } from './evaluate.js';
+import { createContext, useContext, type EvalContext } from './evaluate.js';
 
 /** Snapshots always kept in `<cacheDir()>/frontend` (the most recently written); see prune(). */
-export const SNAPSHOTS_KEPT = 8;
+const SNAPSHOTS_KEPT = 8;
 /** Older snapshots are kept while all of them add up to less than this many bytes... */
-export const SNAPSHOT_BYTES = 256 * 1024 * 1024;
+const SNAPSHOT_BYTES = 256 * 1024 * 1024;
 /** ...and number less than this. */
-export const SNAPSHOTS_MAX = 512;
+const SNAPSHOTS_MAX = 512;
 
 const FORMAT = 'kbuildts-frontend-1';
 
@@ -101,9 +102,9 @@ const CONTEXT_SKIP = new Set(['tree', 'env', 'out', 'err', 'cwd', 'written', 'me
 
 /**
  * The data fields of an evaluation context right after finalizeTree() (hash order, choice
- * bookkeeping, flags), to be assigned over a fresh createContext() of the decoded tree.
+ * bookkeeping, flags), given back to createContext() with the decoded tree.
  */
-export function contextData(c: EvalContext): Partial<EvalContext> {
+function contextData(c: EvalContext): Partial<EvalContext> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(c)) if (!CONTEXT_SKIP.has(k) && typeof v !== 'function') out[k] = v;
   return out as Partial<EvalContext>;
@@ -129,7 +130,8 @@ function salt(): string {
 }
 
 /** Whether the snapshot is on in this environment (see the module comment). */
-export function frontEndCacheEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+function frontEndCacheEnabled(): boolean {
+  const env = process.env;
   return env.KBUILDTS_FRONTEND_CACHE !== '0' && env.KBUILDTS_PARSE_CACHE !== '0' && env.KBUILDTS_PROBE_CACHE !== '0';
 }
 
@@ -144,19 +146,17 @@ function snapshotFile(k: FrontEndKey, root: string): string {
 const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex');
 
 /**
- * The records of the files a parse read, each looked up as zconf_fopen() would from `objtree`.
+ * The records of the files a parse read (ParsedKconfig.filesRead, in first-open order).
  * @param notAfter the time the parse started (ms): a file modified later than RACY_MS before it
  *   gives null (no snapshot)
- * @returns the records, or null (a file gone, or too recent)
+ * @returns the records, or null (a file too recent)
  */
-function fileRecords(files: readonly string[], objtree: string, srctreeEnv: string, notAfter: number): FileRecord[] | null {
+function fileRecords(tree: ParsedKconfig, notAfter: number): FileRecord[] | null {
   const out: FileRecord[] = [];
-  for (const name of files) {
-    const found = findKconfigFile(name, objtree, srctreeEnv);
-    if (found === null) return null;
-    const { path, stat: st } = found;
-    if (st.mtimeMs > notAfter - RACY_MS) return null;
-    out.push([name, path, st.size, st.mtimeMs, st.ino, sha1(readFileSync(path))]);
+  for (const name of tree.files) {
+    const f = tree.filesRead.get(name);
+    if (!f || f.mtimeMs > notAfter - RACY_MS) return null;
+    out.push([name, f.path, f.size, f.mtimeMs, f.ino, f.sha1]);
   }
   return out;
 }
@@ -201,7 +201,7 @@ function filesUnchanged(records: readonly FileRecord[], objtree: string, srctree
  * @param root the snapshot directory (default `<cacheDir()>/frontend`)
  * @returns the snapshot, or null (none, stale, unreadable: the caller parses)
  */
-export function loadFrontEnd(k: FrontEndKey, root = join(cacheDir(), 'frontend')): FrontEndSnapshot | null {
+function loadFrontEnd(k: FrontEndKey, root = join(cacheDir(), 'frontend')): FrontEndSnapshot | null {
   let bytes: Buffer;
   try {
     bytes = readFileSync(snapshotFile(k, root));
@@ -229,7 +229,7 @@ export function loadFrontEnd(k: FrontEndKey, root = join(cacheDir(), 'frontend')
  *   when the parse started (no snapshot when a file it read was modified shortly before)
  * @returns the file written, or null
  */
-export function saveFrontEnd(
+function saveFrontEnd(
   k: FrontEndKey,
   tree: ParsedKconfig,
   context: Partial<EvalContext>,
@@ -238,18 +238,15 @@ export function saveFrontEnd(
   root = join(cacheDir(), 'frontend'),
 ): string | null {
   try {
-    const files = fileRecords(tree.files, k.objtree, k.env.srctree ?? k.srctree, parseStart);
+    const files = fileRecords(tree, parseStart);
     if (files === null) return null;
     const v: Validation = { format: FORMAT, files, env: [...tree.env], envMissing: tree.envMissing ?? [] };
     const vbytes = Buffer.from(JSON.stringify(v), 'utf8');
     const body = encodeGraph({ tree, context, messages } satisfies FrontEndSnapshot, { canonical: exprSharer() });
     const len = Buffer.alloc(4);
     len.writeUInt32LE(vbytes.length, 0);
-    mkdirSync(root, { recursive: true });
     const file = snapshotFile(k, root);
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, Buffer.concat([len, vbytes, body]));
-    renameSync(tmp, file);
+    writeFileAtomic(file, Buffer.concat([len, vbytes, body]));
     prune(root);
     return file;
   } catch {
@@ -340,7 +337,7 @@ function exprSharer(): (o: object) => object {
  */
 function prune(root: string): void {
   const entries = readdirSync(root)
-    .filter((n) => n.endsWith('.snap') || n.endsWith('.tmp'))
+    .filter((n) => n.endsWith('.snap') || /\.tmp\d+$/.test(n))
     .map((n) => {
       const st = statSync(join(root, n), { throwIfNoEntry: false });
       return { n, mtime: st?.mtimeMs ?? 0, size: st?.size ?? 0 };
@@ -352,33 +349,7 @@ function prune(root: string): void {
     if (i >= SNAPSHOTS_KEPT && (bytes > SNAPSHOT_BYTES || i >= SNAPSHOTS_MAX)) rmSync(join(root, e.n), { force: true });
   });
   const hour = Date.now() - 3_600_000;
-  for (const e of entries) if (e.n.endsWith('.tmp') && e.mtime < hour) rmSync(join(root, e.n), { force: true });
-}
-
-/**
- * The evaluation context of a snapshot's tree, as finalizeTree() left it: the saved data fields
- * (hash order, choice bookkeeping, ...) with this run's environment and message sinks, made
- * current (useContext). What createContext() computes is in the saved fields already.
- * @param opts the environment and the message sinks of this run
- */
-export function restoreContext(
-  snap: FrontEndSnapshot,
-  opts: { env: Record<string, string | undefined>; stdout: (s: string) => void; stderr: (s: string) => void },
-): EvalContext {
-  const c = {
-    tree: snap.tree,
-    out: [],
-    err: [],
-    message: null,
-    cwd: process.cwd(),
-    written: [],
-    ...snap.context,
-    env: opts.env,
-    stdout: opts.stdout,
-    stderr: opts.stderr,
-  } as unknown as EvalContext;
-  useContext(c);
-  return c;
+  for (const e of entries) if (!e.n.endsWith('.snap') && e.mtime < hour) rmSync(join(root, e.n), { force: true }); // left by a killed writer
 }
 
 /** Options of {@link finalizedTree}: the inputs, where the messages go, and the snapshot's use. */
@@ -387,10 +358,11 @@ export interface FinalizedTreeOptions extends FrontEndKey {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   /**
-   * 'use': read the snapshot when its inputs are unchanged, else parse and write it; 'refresh':
-   * parse and write it; 'off': parse only. Give 'off' when {@link frontEndCacheEnabled} is false.
+   * 'use' (default): read the snapshot when its inputs are unchanged, else parse and write it;
+   * 'refresh': parse and write it; 'off': parse only. The environment switches (see the module
+   * comment) make it 'off'.
    */
-  snapshot: 'use' | 'refresh' | 'off';
+  snapshot?: 'use' | 'refresh' | 'off';
   /** Passed to parseKconfig (free the front end's in-process caches after the parse). */
   releaseCaches?: boolean;
 }
@@ -406,10 +378,15 @@ export interface FinalizedTreeOptions extends FrontEndKey {
 export function finalizedTree(opts: FinalizedTreeOptions): { tree: ParsedKconfig; ctx: EvalContext; from: 'parsed' | 'snapshot' } {
   const key: FrontEndKey = { srctree: opts.srctree, objtree: opts.objtree, file: opts.file, version: opts.version, env: opts.env };
   const writeProbeStderr = (t: string): void => void process.stderr.write(Buffer.from(t, 'latin1'));
-  const cached = opts.snapshot === 'use' ? loadFrontEnd(key) : null;
+  const mode = frontEndCacheEnabled() ? opts.snapshot ?? 'use' : 'off';
+  const cached = mode === 'use' ? loadFrontEnd(key) : null;
   if (cached) {
     for (const m of cached.messages) (m.to === 'stdout' ? opts.stdout : m.to === 'stderr' ? opts.stderr : writeProbeStderr)(m.text);
-    return { tree: cached.tree, ctx: restoreContext(cached, { env: opts.env, stdout: opts.stdout, stderr: opts.stderr }), from: 'snapshot' };
+    const ctx = createContext(cached.tree, opts.env, cached.context);
+    ctx.stdout = opts.stdout;
+    ctx.stderr = opts.stderr;
+    useContext(ctx);
+    return { tree: cached.tree, ctx, from: 'snapshot' };
   }
   // Everything the front end prints, in order, for the snapshot.
   const messages: FrontEndMessage[] = [];
@@ -430,6 +407,6 @@ export function finalizedTree(opts: FinalizedTreeOptions): { tree: ParsedKconfig
   const ctx = finalizeTree(tree, { env: opts.env, stdout: out, stderr: err });
   ctx.stdout = opts.stdout;
   ctx.stderr = opts.stderr;
-  if (opts.snapshot !== 'off') saveFrontEnd(key, tree, contextData(ctx), messages, parseStart);
+  if (mode !== 'off') saveFrontEnd(key, tree, contextData(ctx), messages, parseStart);
   return { tree, ctx, from: 'parsed' };
 }

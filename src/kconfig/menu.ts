@@ -502,23 +502,6 @@ export function menuGetParentMenu(menu: Menu): Menu {
   return m ?? root;
 }
 
-/** Preorder walk of the finalised menu tree, the order conf_write() visits nodes in. */
-export function* menuWalk(root: Menu): Generator<Menu> {
-  let menu: Menu | null = root.list;
-  while (menu) {
-    yield menu;
-    if (menu.list) {
-      menu = menu.list;
-      continue;
-    }
-    while (menu && !menu.next) {
-      menu = menu.parent;
-      if (menu === root) return;
-    }
-    menu = menu ? menu.next : null;
-  }
-}
-
 const NOHELP_TEXT = 'There is no help available for this option.';
 
 function getDepStr(expr: Expr | null, prefix: string): string {

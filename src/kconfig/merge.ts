@@ -86,6 +86,15 @@ function sedDelete(text: string, re: RegExp): string {
   return `${kept.join('\n')}${lastKept ? '' : '\n'}`;
 }
 
+/**
+ * `grep -w -e CFG`: the lines holding `cfg` not preceded or followed by a word character
+ * (letters, digits, _), joined with newlines ("" when none).
+ */
+export function grepWord(lines: readonly string[], cfg: string): string {
+  const word = new RegExp(`(?<![A-Za-z0-9_])${escapeRe(cfg)}(?![A-Za-z0-9_])`);
+  return lines.filter((l) => word.test(l)).join('\n');
+}
+
 /** The symbols a fragment names, in order (SED_CONFIG_EXP1 and SED_CONFIG_EXP2 of merge_config.sh). */
 export function fragmentSymbols(text: string, prefix = 'CONFIG_'): string[] {
   const p = escapeRe(prefix);
@@ -117,12 +126,9 @@ export function mergeConfig(base: string, fragments: readonly ConfigFragment[], 
     messages.push(`Merging ${frag.name}`);
     let merge = frag.text;
     for (const cfg of fragmentSymbols(frag.text, prefix)) {
-      // grep -w: the name not preceded or followed by a word character (letters, digits, _).
-      const word = new RegExp(`(?<![A-Za-z0-9_])${escapeRe(cfg)}(?![A-Za-z0-9_])`);
-      const tmpLines = toLines(tmp);
-      if (!tmpLines.some((l) => word.test(l))) continue;
-      const prev = tmpLines.filter((l) => word.test(l)).join('\n');
-      const next = toLines(merge).filter((l) => word.test(l)).join('\n');
+      const prev = grepWord(toLines(tmp), cfg);
+      if (prev === '') continue;
+      const next = grepWord(toLines(merge), cfg);
       // The sed address /CFG[ =]/: a substring match anywhere on the line.
       const del = new RegExp(`${escapeRe(cfg)}[ =]`);
       // ${NEW_VAL#CONFIG_*=}: the value after the first `CONFIG_...=` (shortest match).

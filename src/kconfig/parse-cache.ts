@@ -10,9 +10,10 @@
  * of the few most recent other salts are kept, see {@link ParseCache}).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { splitLogicalLines, type LexItem } from './lexer.js';
 import { Preprocessor, tokenizeLine } from './preprocess.js';
 import { exportShapes, importShapes } from './grammar.js';
@@ -166,10 +167,7 @@ export class ParseCache {
     const shapes = exportShapes();
     if (shapes.length <= this.shapesLoaded) return;
     try {
-      mkdirSync(this.dir, { recursive: true });
-      const tmp = `${this.shapesFile()}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify(shapes));
-      renameSync(tmp, this.shapesFile());
+      writeFileAtomic(this.shapesFile(), JSON.stringify(shapes));
       this.shapesLoaded = shapes.length;
     } catch {
       // ignore
@@ -203,10 +201,7 @@ export class ParseCache {
     const entry = prepareFile(text);
     try {
       this.prune();
-      mkdirSync(this.dir, { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify(entry));
-      renameSync(tmp, file);
+      writeFileAtomic(file, JSON.stringify(entry));
     } catch {
       // a read-only cache is not an error
     }

@@ -46,6 +46,7 @@
  * a `:=` that reads the variable it (re)defines sees "" (new) or the old value where C reads
  * uninitialised or freed memory; see also lexer.ts for `$(empty) help`-style lines.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, posix } from 'node:path';
 import { createRequire } from 'node:module';
@@ -139,6 +140,11 @@ export interface ParsedKconfig extends KconfigTree {
   probes?: ProbeStats;
   /** Names looked up as environment variables and not set (they expanded to ""), in first-use order. */
   envMissing: string[];
+  /**
+   * For each file name first read: where it was found, its size, mtime (ms) and inode then, and
+   * the sha1 of the bytes parsed (what the front-end snapshot is checked against).
+   */
+  filesRead: Map<string, { path: string; size: number; mtimeMs: number; ino: number; sha1: string }>;
 }
 
 /** The kind of an open option list (the parser state after an entry's first line). */
@@ -285,13 +291,8 @@ function parseKconfigInner(opts: ParseOptions): ParsedKconfig {
  * conf runs in (the object tree), then under $srctree. A candidate that exists but is not a
  * readable file (a directory) is passed over.
  * @param objtree the object tree (conf's cwd); srctreeEnv: the srctree environment variable
- * @returns the path, or null when no candidate is a file
+ * @returns the path and its stat (one stat call per candidate), or null when no candidate is a file
  */
-export function locateKconfigFile(name: string, objtree: string, srctreeEnv: string): string | null {
-  return findKconfigFile(name, objtree, srctreeEnv)?.path ?? null;
-}
-
-/** {@link locateKconfigFile} with the found file's stat (one stat call per candidate). */
 export function findKconfigFile(name: string, objtree: string, srctreeEnv: string): { path: string; stat: Stats } | null {
   const file = (path: string): { path: string; stat: Stats } | null => {
     const stat = statSync(path, { throwIfNoEntry: false });
@@ -310,6 +311,7 @@ class Parser {
   private readonly warnings: string[] = [];
   private readonly files: string[] = [];
   private readonly fileSet = new Set<string>();
+  private readonly filesRead: ParsedKconfig['filesRead'] = new Map();
   private readonly rootMenu: Menu;
   private currentMenu: Menu;
   private currentEntry: Menu;
@@ -395,19 +397,26 @@ class Parser {
       cacheMisses: this.cache?.misses ?? 0,
       memoHits: this.cache?.memoHits ?? 0,
       envMissing: [...this.pp.envMissing],
+      filesRead: this.filesRead,
     };
   }
 
-  /** zconf_fopen(): see {@link locateKconfigFile}. */
+  /** zconf_fopen(): see {@link findKconfigFile}. */
   private readFile(name: string): string | null {
-    const path = locateKconfigFile(name, this.objtree, this.srctreeEnv);
-    if (path === null) return null;
+    const found = findKconfigFile(name, this.objtree, this.srctreeEnv);
+    if (found === null) return null;
+    let text: string;
     try {
       // latin1: one char per byte, as the C lexer sees the file (no UTF-8 decoding).
-      return readFileSync(path, 'latin1');
+      text = readFileSync(found.path, 'latin1');
     } catch {
       return null;
     }
+    if (!this.filesRead.has(name)) {
+      const { size, mtimeMs, ino } = found.stat;
+      this.filesRead.set(name, { path: found.path, size, mtimeMs, ino, sha1: createHash('sha1').update(text, 'latin1').digest('hex') });
+    }
+    return text;
   }
 
   /** file_lookup(): record a file name once, in first-lookup order. */

@@ -55,6 +55,13 @@ export type MessageSink =
   | ((stream: 'stdout' | 'stderr', text: string) => void)
   | { stdout(text: string): void; stderr(text: string): void };
 
+/** A {@link MessageSink} as one function; no sink: the process's own stdout and stderr. */
+export function sinkFunction(sink?: MessageSink): (stream: 'stdout' | 'stderr', text: string) => void {
+  if (typeof sink === 'function') return sink;
+  if (sink) return (s, t) => (s === 'stdout' ? sink.stdout(t) : sink.stderr(t));
+  return (s, t) => void (s === 'stdout' ? process.stdout : process.stderr).write(t);
+}
+
 const FUNCTION_MAX_ARGS = 16;
 
 /** The built-in function table of preprocess.c: name -> [min args, max args]. */
@@ -101,9 +108,7 @@ export class Preprocessor {
     private readonly runShell: RunShell = defaultRunShell,
     sink?: MessageSink,
   ) {
-    if (typeof sink === 'function') this.sink = sink;
-    else if (sink) this.sink = (s, t) => (s === 'stdout' ? sink.stdout(t) : sink.stderr(t));
-    else this.sink = (s, t) => void (s === 'stdout' ? process.stdout : process.stderr).write(t);
+    this.sink = sinkFunction(sink);
   }
 
   /** pperror(): `file:line:col: message`. */

@@ -40,10 +40,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import type { MessageSink, RunShell } from './preprocess.js';
+import { sinkFunction, type MessageSink, type RunShell } from './preprocess.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 /** How {@link runWithProbes} runs and caches `$(shell)` probes. */
 export interface ProbeOptions {
@@ -131,12 +132,6 @@ export function probeCacheKey(env: Record<string, string>): string {
     if (word) h.update(`${v}@${toolIdentity(word, path)}\0`);
   }
   return h.digest('hex');
-}
-
-/** The `$(shell)` post-processing of preprocess.c's do_shell (4,095 bytes, newlines). */
-function processed(out: string): string {
-  const o = out.length >= 4096 ? out.slice(0, 4095) : out;
-  return o.replace(/\n+$/, '').replace(/\n/g, ' ');
 }
 
 const MARK_OPEN = '\u0002';
@@ -299,10 +294,7 @@ class ProbeStore {
         // first write
       }
       for (const [k, v] of this.answers) merged[k] = v;
-      mkdirSync(join(this.file, '..'), { recursive: true });
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ format: FORMAT, answers: merged }), 'latin1');
-      renameSync(tmp, this.file);
+      writeFileAtomic(this.file, Buffer.from(JSON.stringify({ format: FORMAT, answers: merged }), 'latin1'));
       this.dirty = false;
     } catch {
       // a read-only cache is not an error
@@ -343,12 +335,7 @@ export function runWithProbes<T>(
   const jobs = Math.max(1, opts.jobs ?? (Number.isFinite(envJobs) && envJobs > 0 ? envJobs : 8));
   const cwd = opts.cwd && isAbsolute(opts.cwd) && existsDir(opts.cwd) ? opts.cwd : process.cwd();
   const writeStderr = opts.stderr ?? ((t: string) => void process.stderr.write(Buffer.from(t, 'latin1')));
-  const emit =
-    typeof log === 'function'
-      ? log
-      : log
-        ? (s: 'stdout' | 'stderr', t: string) => (s === 'stdout' ? log.stdout(t) : log.stderr(t))
-        : (s: 'stdout' | 'stderr', t: string) => void (s === 'stdout' ? process.stdout : process.stderr).write(t);
+  const emit = sinkFunction(log);
   const stats: ProbeStats = { cacheHits: 0, ran: 0, ranSync: 0, rounds: 0, cacheFile: file };
   const onDisk = new Set(store.answers.keys());
   let pool: ProbePool | null = null;

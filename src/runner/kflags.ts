@@ -171,10 +171,20 @@ function placeholdCompile(argv: string[], out: string, src: string): string[] {
 
 /** First line of `<prog> --version`. */
 async function versionLine(prog: string): Promise<string> {
-  const r = await execa(prog, ['--version'], { reject: false });
-  if (r.exitCode !== 0) throw new KFlagsError(`${prog} --version failed: ${r.stderr || r.message}`);
-  return String(r.stdout).split('\n')[0] ?? '';
+  let line = versionLines.get(prog);
+  if (line === undefined) {
+    line = (async () => {
+      const r = await execa(prog, ['--version'], { reject: false });
+      if (r.exitCode !== 0) throw new KFlagsError(`${prog} --version failed: ${r.stderr || r.message}`);
+      return String(r.stdout).split('\n')[0] ?? '';
+    })();
+    versionLines.set(prog, line);
+    line.catch(() => versionLines.delete(prog)); // a failure is not remembered
+  }
+  return line;
 }
+/** `<prog> --version` first lines of this process (a build asks for the same compiler several times). */
+const versionLines = new Map<string, Promise<string>>();
 
 /**
  * UTS_RELEASE of the kernel at `kdir` (include/generated/utsrelease.h).

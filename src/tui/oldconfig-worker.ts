@@ -13,27 +13,7 @@ import { menuIsVisible } from '../kconfig/menu.js';
 import { SymbolType } from '../kconfig/model.js';
 import { symGetStringValue } from '../kconfig/evaluate.js';
 import { KconfigError } from '../kconfig/model.js';
-
-/** A question as the main thread receives it (the question text is the pending output line). */
-export type WorkerQuestion =
-  | { kind: 'bool' }
-  | { kind: 'string'; type: 'int' | 'hex' | 'string'; def: string }
-  /** `lines`: how many complete output lines before the question are the choice's list (title + entries). */
-  | { kind: 'choice'; lines: number };
-
-/** Messages of the worker to the main thread. */
-export type WorkerMessage =
-  | { type: 'out' | 'err'; text: string }
-  | { type: 'ask'; q: WorkerQuestion }
-  | { type: 'done' }
-  | { type: 'interrupted' }
-  | { type: 'error'; message: string; userError: boolean; located?: { file: string; line: number; col: number; detail: string } };
-
-/** Answer states in the shared control word. */
-export const ANSWER_WAIT = 0;
-export const ANSWER_LINE = 1;
-export const ANSWER_EOF = 2;
-export const ANSWER_ABORT = 3;
+import { ANSWER_ABORT, ANSWER_EOF, ANSWER_WAIT, type WorkerMessage, type WorkerQuestion } from './oldconfig-protocol.js';
 
 class Interrupted extends Error {}
 

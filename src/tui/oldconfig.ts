@@ -15,7 +15,7 @@ import { input, select, Separator } from '@inquirer/prompts';
 import { ExitPromptError } from '@inquirer/core';
 import { KconfigError } from '../kconfig/model.js';
 import type { RunConfigOptions } from '../kconfig/config.js';
-import { ANSWER_ABORT, ANSWER_EOF, ANSWER_LINE, type WorkerMessage, type WorkerQuestion } from './oldconfig-worker.js';
+import { ANSWER_ABORT, ANSWER_EOF, ANSWER_LINE, type WorkerMessage, type WorkerQuestion } from './oldconfig-protocol.js';
 
 /** Options of {@link runInteractiveConfig}: those of runConfig() without the output sinks and input. */
 export type InteractiveConfigOptions = Omit<RunConfigOptions, 'onStdout' | 'onStderr' | 'input'>;

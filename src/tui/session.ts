@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defaultCrossCompile, makeEnvironment } from '../kconfig/environment.js';
 import { treeVersion } from '../kconfig/config.js';
-import { finalizedTree, frontEndCacheEnabled } from '../kconfig/frontend-cache.js';
+import { finalizedTree } from '../kconfig/frontend-cache.js';
 import { confRead } from '../kconfig/confdata.js';
 import type { EvalContext } from '../kconfig/evaluate.js';
 
@@ -63,8 +63,7 @@ export function loadSession(opts: LoadSessionOptions): Session {
   const stdout = opts.stdout ?? ((s: string) => void process.stdout.write(Buffer.from(s, 'latin1')));
   const stderr = opts.stderr ?? ((s: string) => void process.stderr.write(Buffer.from(s, 'latin1')));
   mkdirSync(objtree, { recursive: true });
-  const snapshot = frontEndCacheEnabled() ? opts.frontEndCache ?? 'use' : 'off';
-  const { ctx: c, from } = finalizedTree({ srctree, objtree, file: 'Kconfig', version, env, stdout, stderr, snapshot });
+  const { ctx: c, from } = finalizedTree({ srctree, objtree, file: 'Kconfig', version, env, stdout, stderr, snapshot: opts.frontEndCache });
   c.cwd = objtree;
   c.message = (s) => stdout(s);
   confRead(null);

@@ -12,7 +12,6 @@
  * in the source tree, failed verification); 2 when a set-up part (KDIR, cross compiler) is missing.
  */
 import { join, relative, resolve } from 'node:path';
-import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import type cliProgressType from 'cli-progress';
 import type { BuildEvent, BuildResult } from '../../runner/build.js';
@@ -162,7 +161,7 @@ export function registerBuild(program: Command): void {
           configFile: opts.config,
           outDir: opts.out,
           crossCompile: opts.crossCompile,
-          jobs: opts.jobs ?? availableParallelism(),
+          jobs: opts.jobs, // buildTree's default: every core
           extraSymbols: opts.extraSymbols,
           engine: opts.viaMake ? 'make' : 'direct',
           ccWrapper: opts.ccWrapper,
