@@ -158,50 +158,43 @@ export function walkTree(root: string, exclude: ReadonlySet<string> = new Set(),
   return out;
 }
 
-/** The inputs the `.kbt.json` records under `buildDir` list, as recorded when each output was made. */
-export function recordedInputs(buildDir: string): FileStat[] {
-  const out = new Map<string, FileStat>();
-  const visit = (dir: string): void => {
-    let ents;
+/** The inputs that the `.kbt.json` records among `files` list, as recorded when each output was made. */
+function recordedInputs(files: readonly FileStat[]): FileStat[] {
+  const out: FileStat[] = [];
+  for (const [p] of files) {
+    if (!p.endsWith('.kbt.json')) continue;
     try {
-      ents = readdirSync(dir, { withFileTypes: true });
+      const rec = JSON.parse(readFileSync(p, 'utf8')) as { inputs?: FileStat[] };
+      out.push(...(rec.inputs ?? []));
     } catch {
-      return;
+      /* unreadable: the next normal build remakes its output */
     }
-    for (const e of ents) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) visit(p);
-      else if (e.name.endsWith('.kbt.json')) {
-        try {
-          const rec = JSON.parse(readFileSync(p, 'utf8')) as { inputs?: FileStat[] };
-          for (const i of rec.inputs ?? []) if (!out.has(i[0])) out.set(i[0], i);
-        } catch {
-          /* unreadable: the next normal build remakes its output */
-        }
-      }
-    }
-  };
-  visit(buildDir);
-  return [...out.values()];
+  }
+  return out;
 }
 
 /**
  * Write the stamp and its index entry (both atomically). Failures are ignored: without a stamp the
  * next run takes the normal path.
  * @param args process.argv.slice(2) of the run that built
- * @param inputs the inputs, stats taken before the build started where possible
+ * @param before inputs stat'ed before the build started
+ * @param after inputs stat'ed after it (the toolchain, the kernel headers...). Between the two
+ *   come the inputs that the per-output `.kbt.json` records under `buildDir` list, read in the
+ *   same walk of `buildDir` that lists the outputs. A path listed twice keeps its first stat:
+ *   the one taken before the output was made.
  */
-export function writeNoopStamp(args: readonly string[], buildDir: string, inputs: FileStat[], stdout: string, stderr: string): void {
+export function writeNoopStamp(args: readonly string[], buildDir: string, before: FileStat[], after: FileStat[], stdout: string, stderr: string): void {
   try {
     const key = noopKey(args);
     const sf = stampFile(buildDir);
     // Not the directories themselves: .kbuildts/ changes as the stamp is written.
     const meta = join(buildDir, '.kbuildts');
-    const outputs = walkTree(buildDir, new Set([meta])).filter(([p]) => p !== buildDir);
+    const all = walkTree(buildDir);
+    const outputs = all.filter(([p]) => p !== buildDir && p !== meta && !p.startsWith(`${meta}/`));
     const autoconf = statOf(join(meta, 'autoconf.h'));
     if (autoconf) outputs.push(autoconf);
     const byPath = new Map<string, FileStat>();
-    for (const i of inputs) if (!byPath.has(i[0])) byPath.set(i[0], i);
+    for (const i of [...before, ...recordedInputs(all), ...after]) if (!byPath.has(i[0])) byPath.set(i[0], i);
     const stamp: NoopStamp = { v: STAMP_VERSION, key, inputs: [...byPath.values()], outputs, stdout, stderr };
     writeFileAtomic(sf, JSON.stringify(stamp));
     writeFileAtomic(indexFile(key), buildDir);

@@ -24,6 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kernelVersionOf } from '../kconfig/environment.js';
 import { runConfig } from '../kconfig/config.js';
+import { parseDotConfig } from '../kbuild/dotconfig.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { cacheDir } from './cache.js';
 import { prepareKernelTree, type KernelTree, type PrepareKernelTreeOptions } from './kernel-tree.js';
@@ -186,18 +187,6 @@ export function kconfigEngineFingerprint(): string {
   return h.digest('hex');
 }
 
-/** Parse `.config` lines `CONFIG_X=v` / `# CONFIG_X is not set` into a map (n for unset). */
-export function readConfigValues(text: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const set = /^CONFIG_([A-Za-z0-9_]+)=(.*)$/.exec(line);
-    if (set) m.set(set[1], set[2]);
-    const unset = /^# CONFIG_([A-Za-z0-9_]+) is not set$/.exec(line);
-    if (unset) m.set(unset[1], 'n');
-  }
-  return m;
-}
-
 interface ConfigStamp {
   key: string;
   kconfigFiles: string[];
@@ -306,12 +295,14 @@ export async function buildKernel(opts: KernelBuildOptions = {}): Promise<Kernel
   const cfg = configure({ srcDir: tree.srcDir, outDir, arch, crossCompile: toolchain.crossCompile, fragment, engine: engineFingerprint, onEvent: emit });
   const configureMs = Date.now() - t1;
   // merge_config.sh's closing check: every requested value must be in the final .config.
-  const values = readConfigValues(cfg.text);
-  const requested = readConfigValues(fragment);
+  const values = parseDotConfig(cfg.text, join(outDir, '.config')).values;
+  const requested = parseDotConfig(fragment, 'the kbuildts fragment');
   const symbols: Record<string, string> = {};
   const missing: string[] = [];
-  for (const [sym, want] of requested) {
-    const got = values.get(sym) ?? 'n';
+  for (const name of [...requested.values.keys(), ...requested.notSet]) {
+    const sym = name.slice('CONFIG_'.length);
+    const want = requested.values.get(name) ?? 'n';
+    const got = values.get(name) ?? 'n';
     symbols[sym] = got;
     if (got !== want) missing.push(`CONFIG_${sym}: requested ${want}, got ${got === 'n' ? 'not set' : got} (unmet dependencies?)`);
   }

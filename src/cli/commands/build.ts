@@ -151,7 +151,7 @@ export function registerBuild(program: Command): void {
         const extra = (opts.extraSymbols ?? []).map((f) => resolve(f));
         const after = [...kdirFiles, ...tools, ...kflagsFile, ...extra, join(cacheDir(), 'manifest.json')]
           .map((f) => noop.statOf(f) ?? ([f, 0, -1] as FileStat));
-        noop.writeNoopStamp(cliArgs, r.buildDir, [...before, ...noop.recordedInputs(r.buildDir), ...after], stdout, stderr);
+        noop.writeNoopStamp(cliArgs, r.buildDir, before, after, stdout, stderr);
       };
       try {
         const r = await buildTree({
