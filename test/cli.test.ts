@@ -41,6 +41,18 @@ test('a good run keeps the previous .config as .config.old', async () => {
   expect(readFileSync(join(obj, '.config'), 'utf8')).toMatch(/^CONFIG_A=y$/m);
 });
 
+test('config ends as soon as its work is done, with every line of a long output through a pipe', async () => {
+  // listnewconfig prints one line per symbol (~200 kB, more than a pipe holds): the process
+  // exits right after its action (src/cli/main.ts exitOnceFlushed) but never before stdout is written.
+  const n = 6000;
+  const { src, obj } = tree(`mainmenu "t"\n\n${Array.from({ length: n }, (_, i) => `config SYMBOL_WITH_A_LONG_NAME_${i}\n\tbool "s${i}"\n\tdefault y\n`).join('')}`);
+  const r = await execa('node', [CLI, 'config', 'listnewconfig', '--srctree', src, '--objtree', obj, '--cross-compile', 'aarch64-linux-gnu-'], { reject: false, stripFinalNewline: false });
+  expect(r.exitCode).toBe(0);
+  const lines = r.stdout.split('\n');
+  expect(lines.length).toBe(n + 1);
+  expect(lines[n - 1]).toBe(`CONFIG_SYMBOL_WITH_A_LONG_NAME_${n - 1}=y`);
+});
+
 test('a missing cross compiler names the Debian package', async () => {
   const { src, obj } = tree('mainmenu "t"\n\nconfig A\n\tbool "a"\n');
   const r = await execa('node', [CLI, 'config', 'allnoconfig', '--srctree', src, '--objtree', obj, '--cross-compile', 'nonexistent-linux-gnu-'], { reject: false });

@@ -99,6 +99,13 @@ test('the second run reads the snapshot and writes and prints exactly what the f
   expect(readdirSync(join(process.env.KBUILDTS_CACHE!, 'frontend')).filter((f) => f.endsWith('.snap')).length).toBeGreaterThan(0);
 });
 
+test('the codec part of a snapshot starts at a multiple of 4 (its int32 tables are read in place)', () => {
+  const dir = join(process.env.KBUILDTS_CACHE!, 'frontend');
+  const snaps = readdirSync(dir).filter((f) => f.endsWith('.snap'));
+  expect(snaps.length).toBeGreaterThan(0);
+  for (const f of snaps) expect((4 + readFileSync(join(dir, f)).readUInt32LE(0)) % 4).toBe(0);
+});
+
 test('the interactive front ends (loadSession) read the same snapshot, with the .config applied', () => {
   const obj = join(root, 'session');
   mkdirSync(obj, { recursive: true });
@@ -109,6 +116,11 @@ test('the interactive front ends (loadSession) read the same snapshot, with the 
     expect(s.frontEnd).toBe('snapshot');
     const c = s.ctx.tree.byName.get('C')!;
     expect(c.def[0].val).toBe('12'); // S_DEF_USER from the .config
+    // Nothing selects or implies A or C: one shared empty rev_dep/implied (frontend-cache.ts emptyDepSharer).
+    const a = s.ctx.tree.byName.get('A')!;
+    expect(a.rev_dep).toBe(c.rev_dep);
+    expect(a.implied).toBe(c.rev_dep);
+    expect(c.rev_dep).toEqual({ expr: null, tri: 0 });
   } finally {
     useContext(null);
   }

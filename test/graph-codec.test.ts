@@ -132,3 +132,48 @@ test('a buffer that is not the format, or is cut short, is a GraphCodecError', (
   expect(() => decodeGraph(good.subarray(0, good.length - 4))).toThrow(GraphCodecError);
   expect(() => decodeGraph(good.subarray(0, 12))).toThrow(GraphCodecError);
 });
+
+test('strings round-trip from the one string blob: empty, latin1, short and long', () => {
+  // Lengths around 13 (V8 copies shorter slices, shares longer ones) and a long help text.
+  const strings = ['', 'y', 'CONFIG_', 'exactly12chr', 'thirteen char', 'latin1 caf\u00e9 \u00ff\u0000 nul', '\n\t help\n'.repeat(500), ''];
+  const root = { strings, again: strings[5], empty: '', nested: [{ s: strings[3] }, new Map([[strings[4], strings[6]]])] };
+  const bytes = encodeGraph(root);
+  const back = decodeGraph(bytes) as typeof root;
+  expect(back).toEqual(root);
+  expect(back.strings.map((s) => s.length)).toEqual(strings.map((s) => s.length));
+  // All below U+0100: one byte per character in the blob.
+  expect(bytes.length).toBeLessThan(strings.reduce((n, s) => n + s.length, 0) * 2);
+});
+
+test('a string above U+00FF switches the blob to UTF-16 and every string still round-trips', () => {
+  const strings = ['', 'plain', 'caf\u00e9', 'euro \u20ac', 'cjk \u4e2d\u6587 text longer than 13', 'emoji \ud83d\ude00 pair', 'lone \ud800 surrogate', ''];
+  const back = decodeGraph(encodeGraph({ strings, m: new Set(strings) })) as { strings: string[]; m: Set<string> };
+  expect(back.strings).toEqual(strings);
+  expect([...back.m]).toEqual([...new Set(strings)]);
+});
+
+test('objects of interleaved shapes keep their identity, key order and references once grouped by shape', () => {
+  type N = { kind: string; peer: unknown; list?: unknown[] };
+  const nodes: N[] = [];
+  for (let i = 0; i < 50; i++) nodes.push(i % 3 === 0 ? { kind: 'a', peer: null } : i % 3 === 1 ? { kind: 'b', peer: null, list: [] } : ({ peer: null, kind: 'c' } as N));
+  nodes.forEach((n, i) => {
+    n.peer = nodes[(i * 7) % 50];
+    n.list?.push(nodes[(i + 1) % 50], n, new Map([[n, nodes[0]]]));
+  });
+  const back = decodeGraph(encodeGraph(nodes)) as N[];
+  back.forEach((n, i) => {
+    expect(Object.keys(n)).toEqual(Object.keys(nodes[i]));
+    expect(n.peer).toBe(back[(i * 7) % 50]);
+    if (n.list) {
+      expect(n.list[0]).toBe(back[(i + 1) % 50]);
+      expect(n.list[1]).toBe(n);
+      expect((n.list[2] as Map<unknown, unknown>).get(n)).toBe(back[0]);
+    }
+  });
+});
+
+test('every truncation of a buffer is a GraphCodecError', () => {
+  const good = encodeGraph({ a: [1, 'two', { three: 3 }], m: new Map([['k', 'caf\u00e9']]), s: new Set(['x']), n: 2 ** 40 });
+  expect(decodeGraph(good)).toEqual({ a: [1, 'two', { three: 3 }], m: new Map([['k', 'caf\u00e9']]), s: new Set(['x']), n: 2 ** 40 });
+  for (let len = 0; len < good.length; len++) expect(() => decodeGraph(good.subarray(0, len))).toThrow(GraphCodecError);
+});

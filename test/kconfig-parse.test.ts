@@ -9,7 +9,7 @@
  * - error fixtures: our `file:line:col: message` and C's `file:line: message` for the same input.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,6 +126,95 @@ describe('the content-hash cache and the probe hook', () => {
     expect(third.memoHits).toBe(1488);
     expect(third.cacheHits + third.cacheMisses).toBe(0);
     expect(firstDifference(dumpTree(first), dumpTree(third))).toBeNull();
+  });
+});
+
+describe('the parse cache: packs and entries checked by content hash', () => {
+  /** A small tree of three files in a fresh directory; returns its srctree. */
+  const makeTree = (): string => {
+    const srctree = mkdtempSync(join(scratch, 'packtree-'));
+    mkdirSync(join(srctree, 'sub'));
+    writeFileSync(join(srctree, 'Kconfig'), 'mainmenu "Pack test"\nconfig TOP\n\tbool "top"\n\thelp\n\t  Caf\xe9 \xb5s.\nsource "sub/Kconfig"\nsource "sub/Kconfig.more"\n', 'latin1');
+    writeFileSync(join(srctree, 'sub', 'Kconfig'), 'config A\n\ttristate "a"\n\tdepends on TOP && !B\n\tselect C if TOP\n', 'latin1');
+    writeFileSync(join(srctree, 'sub', 'Kconfig.more'), 'config B\n\tbool\nconfig C\n\tbool\n\tdefault y\n', 'latin1');
+    return srctree;
+  };
+  const parse = (srctree: string, cache: string): ParsedKconfig => {
+    clearPreparedMemo(); // each parse must go to the disk cache
+    return parseKconfig({ srctree, objtree: srctree, env: { srctree, ARCH: 'x' }, cache, log: () => {} });
+  };
+  /** The salt directory of a cache root (one per front-end build) and what it holds. */
+  const saltDir = (cache: string): string => {
+    const dirs = readdirSync(cache).filter((d) => /^[0-9a-f]{40}$/.test(d));
+    expect(dirs).toHaveLength(1);
+    return join(cache, dirs[0]);
+  };
+  const packsOf = (dir: string): string[] => readdirSync(dir).filter((f) => f.startsWith('pack-'));
+  const entriesOf = (dir: string): string[] => readdirSync(dir).filter((f) => /^[0-9a-f]{40}\.json$/.test(f));
+
+  test('a second parse reads the pack alone, and builds the same tree', () => {
+    const srctree = makeTree();
+    const cache = mkdtempSync(join(scratch, 'packcache-'));
+    const first = parse(srctree, cache);
+    expect([first.cacheHits, first.cacheMisses]).toEqual([0, 3]);
+    const dir = saltDir(cache);
+    expect(packsOf(dir)).toHaveLength(1);
+    const pack = readFileSync(join(dir, packsOf(dir)[0]));
+    expect(pack.every((b) => b < 0x80)).toBe(true); // non-ASCII help text is escaped
+    for (const f of entriesOf(dir)) rmSync(join(dir, f)); // only the pack can serve now
+    const second = parse(srctree, cache);
+    expect([second.cacheHits, second.cacheMisses]).toEqual([3, 0]);
+    expect(firstDifference(dumpTree(first), dumpTree(second))).toBeNull();
+    expect(second.rootMenu.list!.help).toBe('Caf\xe9 \xb5s.'); // help ends before `source` in column 1
+    expect(readFileSync(join(dir, packsOf(dir)[0])).equals(pack)).toBe(true); // not rewritten
+  });
+
+  test('a changed file is parsed again (its old entry is never used); the pack is rewritten', () => {
+    const srctree = makeTree();
+    const cache = mkdtempSync(join(scratch, 'packcache-'));
+    parse(srctree, cache);
+    const dir = saltDir(cache);
+    const before = readFileSync(join(dir, packsOf(dir)[0]), 'latin1');
+    // Same length, other content: only the content hash tells them apart.
+    writeFileSync(join(srctree, 'sub', 'Kconfig.more'), 'config B\n\tbool\nconfig D\n\tbool\n\tdefault y\n', 'latin1');
+    const second = parse(srctree, cache);
+    expect([second.cacheHits, second.cacheMisses]).toEqual([2, 1]);
+    expect(second.byName.has('D')).toBe(true);
+    expect(second.byName.get('C')!.menus).toHaveLength(0); // only referenced now, no longer defined
+    const after = readFileSync(join(dir, packsOf(dir)[0]), 'latin1');
+    expect(after).not.toBe(before);
+    const third = parse(srctree, cache);
+    expect([third.cacheHits, third.cacheMisses]).toEqual([3, 0]);
+    expect(firstDifference(dumpTree(second), dumpTree(third))).toBeNull();
+  });
+
+  test('a damaged pack or entry is ignored: the files are parsed again', () => {
+    const srctree = makeTree();
+    const cache = mkdtempSync(join(scratch, 'packcache-'));
+    const first = parse(srctree, cache);
+    const dir = saltDir(cache);
+    const packFile = join(dir, packsOf(dir)[0]);
+    const pack = readFileSync(packFile, 'latin1');
+    for (const f of entriesOf(dir)) rmSync(join(dir, f));
+    // Truncated: the lengths no longer add up, the whole pack is ignored.
+    writeFileSync(packFile, pack.slice(0, -5), 'latin1');
+    const second = parse(srctree, cache);
+    expect([second.cacheHits, second.cacheMisses]).toEqual([0, 3]);
+    expect(firstDifference(dumpTree(first), dumpTree(second))).toBeNull();
+    // One entry damaged in place (same length): that file alone misses.
+    for (const f of entriesOf(dir)) rmSync(join(dir, f));
+    const good = readFileSync(packFile, 'latin1');
+    const at = good.indexOf('"items"', good.lastIndexOf(']\n{'));
+    writeFileSync(packFile, `${good.slice(0, at)}#${good.slice(at + 1)}`, 'latin1');
+    const third = parse(srctree, cache);
+    expect([third.cacheHits, third.cacheMisses]).toEqual([2, 1]);
+    expect(firstDifference(dumpTree(first), dumpTree(third))).toBeNull();
+    // A damaged file entry (no pack) is a miss too.
+    rmSync(packFile);
+    for (const f of entriesOf(dir)) writeFileSync(join(dir, f), '{"items":', 'latin1');
+    const fourth = parse(srctree, cache);
+    expect([fourth.cacheHits, fourth.cacheMisses]).toEqual([0, 3]);
+    expect(firstDifference(dumpTree(first), dumpTree(fourth))).toBeNull();
   });
 });
 

@@ -3,11 +3,15 @@
  * The kbuildts command line. It is thin on purpose: each command module in ./commands parses
  * its options and calls the typed library function that does the work.
  */
+import { createRequire } from 'node:module';
+
 // `kbuildts build` when nothing changed since the last build: answered from the stamp before
 // anything else is loaded (./noop.ts); every other case loads the CLI as usual.
 const args = process.argv.slice(2);
 if (!(args[0] === 'build' && (await import('./noop.js')).tryNoop(args))) {
-  const { Command } = await import('commander');
+  // commander is CommonJS: require() loads it without the ESM loader's translation of a CJS
+  // package (which parses its sources for export names), some 4 ms less on every command.
+  const { Command } = createRequire(import.meta.url)('commander') as typeof import('commander');
   type Register = (program: InstanceType<typeof Command>) => void;
   /** Each command's module; only the one named on the command line is loaded (all for help). */
   const COMMANDS: Record<string, () => Promise<Register>> = {
@@ -30,7 +34,24 @@ if (!(args[0] === 'build' && (await import('./noop.js')).tryNoop(args))) {
 
   for (const register of registers) register(program);
 
-  program.parseAsync(process.argv).catch((err: unknown) => {
-    process.exitCode = reportError(err);
-  });
+  program.parseAsync(process.argv).then(
+    () => {
+      if (args[0] === 'config') exitOnceFlushed();
+    },
+    (err: unknown) => {
+      process.exitCode = reportError(err);
+    },
+  );
+}
+
+/**
+ * End the process now (with process.exitCode) when stdout and stderr hold nothing unwritten;
+ * otherwise leave it to end by itself once they drain. For commands whose work is over when
+ * their action's promise settles (`config`: its outputs are written synchronously, and the
+ * interactive oldconfig's worker has written them before it answers): returning to the event
+ * loop would first run the garbage collections V8 scheduled during the run, 20-50 ms of copying
+ * a Kconfig tree in a heap that is about to be discarded.
+ */
+function exitOnceFlushed(): void {
+  if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit();
 }

@@ -20,7 +20,7 @@
  */
 import type { KconfigTree, Menu, Property, Sym, Tristate } from './model.js';
 import {
-  MENU_CHANGED, SymbolType, S_DEF_USER, SYMBOL_CHANGED, SYMBOL_CHECK, SYMBOL_CHECKED, SYMBOL_CHOICE, SYMBOL_CHOICEVAL,
+  MENU_CHANGED, SymbolType, S_DEF_COUNT, S_DEF_USER, SYMBOL_CHANGED, SYMBOL_CHECK, SYMBOL_CHECKED, SYMBOL_CHOICE, SYMBOL_CHOICEVAL,
   SYMBOL_CONST, SYMBOL_DEF_USER, SYMBOL_NEED_SET_CHOICE_VALUES, SYMBOL_NO_WRITE, SYMBOL_OPTIONAL, SYMBOL_VALID,
   SYMBOL_WRITE, mod, no, yes,
 } from './model.js';
@@ -154,7 +154,7 @@ function prepareSymbols(tree: KconfigTree): Sym[] {
   const keyed: { s: Sym; b: number; i: number }[] = [];
   tree.symbols.forEach((s, i) => {
     if (statics.has(s)) return;
-    while (s.def.length < 4) s.def.push({ val: null, tri: no });
+    while (s.def.length < S_DEF_COUNT) s.def.push({ val: null, tri: no });
     if (!s.curr) s.curr = { val: null, tri: no };
     keyed.push({ s, b: s.name === null ? 0 : strhash(s.name) % size, i });
   });
@@ -166,7 +166,7 @@ function prepareSymbols(tree: KconfigTree): Sym[] {
 export function choiceData(sym: Sym): ChoiceData {
   let d = sym.data as ChoiceData | undefined;
   if (!d || !('cur' in d)) {
-    d = { cur: null, def: [null, null, null, null] };
+    d = { cur: null, def: new Array<Sym | null>(S_DEF_COUNT).fill(null) };
     sym.data = d;
   }
   return d;
@@ -872,14 +872,23 @@ function symCheckExprDeps(e: import('./model.js').Expr | null): Sym | null {
     case 'not':
       return symCheckExprDeps(e.expr);
     case 'symbol':
-      return symCheckDeps(e.sym);
+      return symCheckLeaf(e.sym);
     case 'list':
     case 'range':
       ctx().stderr(`Oops! How to check ${e.type === 'list' ? 10 : 12}?\n`);
       return null;
     default:
-      return symCheckDeps(e.left) ?? symCheckDeps(e.right);
+      return symCheckLeaf(e.left) ?? symCheckLeaf(e.right);
   }
+}
+
+/**
+ * sym_check_deps() for a symbol met in an expression: the common answer (already checked, not
+ * on the stack: null) without the call, since nearly every symbol of a dependency has been
+ * checked before.
+ */
+function symCheckLeaf(sym: Sym): Sym | null {
+  return (sym.flags & (SYMBOL_CHECK | SYMBOL_CHECKED)) === SYMBOL_CHECKED ? null : symCheckDeps(sym);
 }
 
 function symCheckSymDeps(sym: Sym): Sym | null {

@@ -292,33 +292,80 @@ function joinAnd(e1: Expr, e2: Expr): Expr | null {
 
 /**
  * expr_eliminate_dups1(): compare all leaves of a `type` level pairwise and join them. A slot
- * is (holder object, key): `holder[key]` is the `struct expr *` the C code reaches through
- * `struct expr **`.
+ * is (parent node, side): the parent's `left` or `right` field is the `struct expr *` the C code
+ * reaches through `struct expr **` (a level's leaves are always children of its `type` nodes).
  *
  * C recurses: for each leaf slot of the first tree (in order) it walks every leaf slot of the
  * second (in order). Replacements only ever put leaves into leaf slots (y/n, or a joined leaf
  * that is never of type `type`), so the slot lists are fixed for a pass and the recursion is
- * the double loop below, visiting the same pairs in the same order (this runs millions of times
+ * a double loop, visiting the same pairs in the same order (this runs about a million times
  * on the kernel tree).
+ *
+ * The slots of the levels being walked live in one stack ({@link slotParent}/{@link slotRight},
+ * `slotTop` its height): a level pushes its slots above those of the levels it is nested in and
+ * pops them when done, so a pass allocates nothing.
  */
-type Holder = Record<string, Expr>;
+const slotParent: AndOr[] = [];
+const slotRight: boolean[] = [];
+let slotTop = 0;
+/** Per slot, for the check of a level before any join: its leaf and that leaf's sym1/sym2. */
+const slotLeaf: Expr[] = [];
+const slotSym1: (Sym | null)[] = [];
+const slotSym2: (Sym | null)[] = [];
 
-function leafSlots(h: Holder, k: string, type: 'and' | 'or', out: (Holder | string)[]): void {
-  const e = h[k];
-  if (e.type === type) {
-    leafSlots(e as unknown as Holder, 'left', type, out);
-    leafSlots(e as unknown as Holder, 'right', type, out);
-  } else out.push(h, k);
+/** Push the leaf slots of the `type` level under `e` (itself of that type), in C's order. */
+function pushLeafSlots(e: AndOr, type: 'and' | 'or'): void {
+  const l = e.left;
+  if (l.type === type) pushLeafSlots(l as AndOr, type);
+  else {
+    slotParent[slotTop] = e;
+    slotRight[slotTop++] = false;
+  }
+  const r = e.right;
+  if (r.type === type) pushLeafSlots(r as AndOr, type);
+  else {
+    slotParent[slotTop] = e;
+    slotRight[slotTop++] = true;
+  }
+}
+
+/** The expression in slot `i` of the slot stack. */
+const slotGet = (i: number): Expr => (slotRight[i] ? slotParent[i].right : slotParent[i].left);
+
+function slotSet(i: number, v: Expr): void {
+  if (slotRight[i]) slotParent[i].right = v;
+  else slotParent[i].left = v;
+}
+
+/**
+ * A necessary condition for expr_join_and/or(a, b) (a !== b) to return non-null: both leaves
+ * name the same symbol the way the joins look for it, or they have one type whose expr_eq()
+ * depends on their operands (not, &&, ||, <, ...). Symbols and =/!= comparisons are expr_eq()
+ * only when they name the same symbol, which the first test covers.
+ */
+function mayJoin(a: Expr, b: Expr): boolean {
+  const t = a.type;
+  if (t === b.type && t !== 'symbol' && t !== 'equal' && t !== 'unequal') return true;
+  const s1 = joinSym1(a);
+  return s1 !== null && s1 === joinSym2(b);
 }
 
 /**
  * (performance) C re-runs expr_eliminate_dups1() on a nested &&/|| leaf once per leaf it is
  * compared with. A pass is a pure function of the expression trees (and the symbol types, fixed
- * here), so a pass over node X that joined nothing, with no join anywhere since (dupsGen counts
- * every join and every rewrite outside the passes), would join nothing again: it is skipped.
+ * here), so a pass over node X that joined nothing, with no join anywhere since, would join
+ * nothing again: it is skipped. `cleanNodes[0..cleanTop)` are the nodes whose last pass was
+ * such; every join, and every rewrite between passes, empties the list.
  */
-let dupsGen = 0;
-const dupsClean = new WeakMap<Expr, number>();
+const cleanNodes: Expr[] = [];
+let cleanTop = 0;
+/** Joins made so far (tells a pass whether anything joined during it). */
+let joinCount = 0;
+
+function isClean(x: Expr): boolean {
+  for (let i = 0; i < cleanTop; i++) if (cleanNodes[i] === x) return true;
+  return false;
+}
 
 /** sym1 of expr_join_and/or() for its first operand, or null where they give up. */
 function joinSym1(e: Expr): Sym | null {
@@ -354,45 +401,101 @@ function joinSym2(e: Expr): Sym | null {
   }
 }
 
-/** expr_eliminate_dups1(type, &x, &x) where x = h[k]. */
-function eliminateDupsLevel(type: 'and' | 'or', h: Holder, k: string): void {
-  const x = h[k];
-  if (dupsClean.get(x) === dupsGen) return;
-  const gen = dupsGen;
-  const L: (Holder | string)[] = [];
-  leafSlots(h, k, type, L);
-  const n = L.length;
-  for (let i = 0; i < n; i += 2) {
-    const h1 = L[i] as Holder;
-    const k1 = L[i + 1] as string;
-    for (let j = 0; j < n; j += 2) eliminateDupsPair(type, h1, k1, L[j] as Holder, L[j + 1] as string);
+/** expr_eliminate_dups1(x->type, &x, &x) for an &&/|| node `x`. */
+function eliminateDupsLevel(x: AndOr): void {
+  if (isClean(x)) return;
+  const joins = joinCount;
+  const type = x.type;
+  const base = slotTop;
+  pushLeafSlots(x, type);
+  const end = slotTop;
+  if (levelMayJoin(base, end)) {
+    for (let i = base; i < end; i++) {
+      for (let j = base; j < end; j++) eliminateDupsPair(type, i, j);
+    }
+  } else {
+    // No pair of this level can join, whatever the nested passes do: they rewrite only inside
+    // &&/|| leaves, which could join only with a leaf of their own type (not the case here).
+    // What remains of C's double loop is the nested pass on each &&/|| leaf, run once per
+    // other leaf it is compared with; after a pass that changed nothing the rest are no-ops.
+    for (let i = base; i < end; i++) {
+      const a = slotLeaf[i];
+      if (a.type !== 'and' && a.type !== 'or') continue;
+      let k = 0;
+      for (let j = base; j < end; j++) if (slotLeaf[j] !== a) k++;
+      for (; k > 0 && !isClean(a); k--) eliminateDupsLevel(a);
+    }
   }
-  if (dupsGen === gen) dupsClean.set(x, gen);
+  slotTop = base;
+  if (joinCount === joins) cleanNodes[cleanTop++] = x;
 }
 
-function eliminateDupsPair(type: 'and' | 'or', h1: Holder, k1: string, h2: Holder, k2: string): void {
-  const e1 = h1[k1];
-  const e2 = h2[k2];
-  if (e1 === e2) return;
-  if (e1.type === 'or' || e1.type === 'and') eliminateDupsLevel(e1.type, h1, k1);
-  const a = h1[k1];
-  const b = h2[k2];
-  // Fast path: two plain symbols that differ never join (expr_join_and/or return NULL).
-  if (a.type === 'symbol' && b.type === 'symbol' && a.sym !== b.sym) return;
-  // Fast path: leaves that are not expr_eq() (types differ, or comparisons of different
-  // symbols) join only when expr_join_and/or find the same symbol on both sides.
-  if (a.type !== b.type || a.type === 'equal' || a.type === 'unequal') {
-    const s1 = joinSym1(a);
-    if (s1 === null || s1 !== joinSym2(b)) return;
+/**
+ * Whether some pair of the leaves in slots [base, end) passes {@link mayJoin} (fills slotLeaf,
+ * slotSym1 and slotSym2 for those slots: O(n) symbol lookups, then O(n²) comparisons).
+ */
+function levelMayJoin(base: number, end: number): boolean {
+  for (let i = base; i < end; i++) {
+    const a = slotGet(i);
+    slotLeaf[i] = a;
+    slotSym1[i] = joinSym1(a);
+    slotSym2[i] = joinSym2(a);
   }
+  for (let i = base; i < end; i++) {
+    const a = slotLeaf[i];
+    const t = a.type;
+    const s1 = slotSym1[i];
+    const deep = t !== 'symbol' && t !== 'equal' && t !== 'unequal';
+    for (let j = base; j < end; j++) {
+      const b = slotLeaf[j];
+      if (a !== b && ((s1 !== null && s1 === slotSym2[j]) || (deep && b.type === t))) return true;
+    }
+  }
+  return false;
+}
+
+/** The body of expr_eliminate_dups1() for the leaves in slots `i` and `j` of the slot stack. */
+function eliminateDupsPair(type: 'and' | 'or', i: number, j: number): void {
+  const e1 = slotGet(i);
+  if (e1 === slotGet(j)) return;
+  if (e1.type === 'or' || e1.type === 'and') eliminateDupsLevel(e1);
+  const a = slotGet(i);
+  const b = slotGet(j);
+  if (!mayJoin(a, b)) return;
   const s = symRef();
   const tmp = type === 'or' ? joinOr(a, b) : joinAnd(a, b);
   if (tmp) {
-    h1[k1] = exprAllocSymbol(type === 'or' ? s.no : s.yes);
-    h2[k2] = tmp;
+    slotSet(i, exprAllocSymbol(type === 'or' ? s.no : s.yes));
+    slotSet(j, tmp);
     transCount++;
-    dupsGen++;
+    joinCount++;
+    cleanTop = 0;
   }
+}
+
+/**
+ * Whether Linux 6.1's expr_eliminate_dups() would leave `e` exactly as it is: no two leaves of
+ * any &&/|| level in it (nested levels included) can join ({@link mayJoin}), so no pass joins
+ * anything and nothing is rewritten. Reads only.
+ * @returns true when {@link exprEliminateDups}(e) (6.1) would return `e` unchanged
+ */
+export function exprDupsNoJoin(e: Expr | null): boolean {
+  if (!e || (e.type !== 'and' && e.type !== 'or')) return true;
+  slotTop = 0;
+  return levelNoJoin(e);
+}
+
+function levelNoJoin(x: AndOr): boolean {
+  const base = slotTop;
+  pushLeafSlots(x, x.type);
+  const end = slotTop;
+  let ok = !levelMayJoin(base, end);
+  for (let i = base; ok && i < end; i++) {
+    const a = slotLeaf[i];
+    if (a.type === 'and' || a.type === 'or') ok = levelNoJoin(a);
+  }
+  slotTop = base;
+  return ok;
 }
 
 /**
@@ -403,19 +506,18 @@ export function exprEliminateDups(e: Expr | null): Expr | null {
   if (!e) return e;
   if (ctx().v612) return eliminateDups612(e);
   const old = transCount;
-  const h: Holder = { v: e };
-  dupsGen++;
+  let cur = e;
+  slotTop = 0; // nothing is in flight between calls (a throw could have left slots behind)
   for (;;) {
     transCount = 0;
-    const cur = h.v;
-    if (cur.type === 'or' || cur.type === 'and') eliminateDupsLevel(cur.type, h, 'v');
+    cleanTop = 0; // a new expression, or one rewritten by eliminateYn
+    if (cur.type === 'or' || cur.type === 'and') eliminateDupsLevel(cur);
     if (!transCount) break;
-    h.v = eliminateYn(h.v);
-    dupsGen++;
+    cur = eliminateYn(cur);
   }
-  dupsGen++;
+  cleanTop = 0;
   transCount = old;
-  return h.v;
+  return cur;
 }
 
 /**
@@ -501,6 +603,27 @@ function eliminateDups612(e0: Expr): Expr {
   } while (transCount);
   transCount = old;
   return e;
+}
+
+/**
+ * Whether `e` holds a `=`/`!=` comparison of a bool symbol with `m`: the only expressions for
+ * which {@link exprTransform} (of `e` or of exprTransCompare(e, ...), which keeps comparisons as
+ * they are) prints its "boolean symbol X tested for 'm'" notice. Reads only.
+ */
+export function exprTestsBoolForM(e: Expr | null): boolean {
+  if (!e) return false;
+  switch (e.type) {
+    case 'and':
+    case 'or':
+      return exprTestsBoolForM(e.left) || exprTestsBoolForM(e.right);
+    case 'not':
+      return exprTestsBoolForM(e.expr);
+    case 'equal':
+    case 'unequal':
+      return e.left.type === SymbolType.Bool && e.right === symRef().mod;
+    default:
+      return false;
+  }
 }
 
 /**

@@ -22,12 +22,21 @@ import { KEYWORDS } from './lexer.js';
 export interface SymRef {
   /** The word or the string's text (unescaped). */
   w: string;
-  /** True for a quoted string (sym_lookup(..., SYMBOL_CONST)). */
-  q: boolean;
+  /**
+   * True for a quoted string (sym_lookup(..., SYMBOL_CONST)); absent for a word (statements
+   * are stored in the parse cache, where the key would be paid for about 200,000 times).
+   */
+  q?: true;
 }
 
-/** Expression syntax tree, before symbols are looked up. */
+/**
+ * Expression syntax tree, before symbols are looked up. A word (T_WORD, the common case) is
+ * the plain string; `{t: 'sym'}` is a quoted string (T_WORD_QUOTE, `s.q` true). Statements of
+ * the kernel tree hold some 150,000 words, and the parse cache stores them as JSON: a string
+ * there is a fifth of the size of the object and makes no objects when parsed.
+ */
 export type ExprAst =
+  | string
   | { t: 'sym'; s: SymRef }
   | { t: 'not'; e: ExprAst }
   | { t: 'and' | 'or'; l: ExprAst; r: ExprAst }
@@ -194,8 +203,8 @@ export function shapeOf(tokens: readonly string[]): string {
 function leafValue(t: string): SymRef {
   const c = t.charCodeAt(0);
   if (c === 34) return { w: unquote(t), q: true };
-  if (c === 1) return { w: t.slice(1, -1), q: false };
-  return { w: t, q: false };
+  if (c === 1) return { w: t.slice(1, -1) };
+  return { w: t };
 }
 
 function inst(x: unknown, tokens: readonly string[], asText: boolean): unknown {
@@ -208,7 +217,10 @@ function inst(x: unknown, tokens: readonly string[], asText: boolean): unknown {
   if (typeof o.t === 'string') {
     // expression node
     switch (o.t) {
-      case 'sym': return { t: 'sym', s: inst(o.s, tokens, false) };
+      case 'sym': {
+        const r = inst(o.s, tokens, false) as SymRef;
+        return r.q ? { t: 'sym', s: r } : r.w;
+      }
       case 'not': return { t: 'not', e: inst(o.e, tokens, false) };
       default: return { t: o.t, l: inst(o.l, tokens, false), r: inst(o.r, tokens, false) };
     }

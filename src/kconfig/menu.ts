@@ -18,8 +18,8 @@ import type { Expr, KconfigTree, Menu, Property, PropType, Sym } from './model.j
 import { KconfigError, SymbolType, SYMBOL_CHOICEVAL, SYMBOL_DEF_USER, SYMBOL_WARNED } from './model.js';
 import {
   exprAllocAnd, exprAllocComp, exprAllocOr, exprAllocSymbol, exprCalcValue, exprContainsSymbol, exprCopy,
-  exprDependsSymbol, exprEliminateDups, exprEliminateEq, exprEq, exprGstrPrint, exprGstrPrintRevdep, exprIsYes,
-  exprTransCompare, exprTransform,
+  exprDependsSymbol, exprDupsNoJoin, exprEliminateDups, exprEliminateEq, exprEq, exprGstrPrint, exprGstrPrintRevdep, exprIsYes,
+  exprTestsBoolForM, exprTransCompare, exprTransform,
 } from './expr.js';
 import {
   createContext, ctx, propGetSymbol, resetDepStack, symCalcValue, symCheckDeps, symGetChoiceProp, symGetRangeProp,
@@ -125,7 +125,58 @@ function symCheckProp(sym: Sym): void {
   }
 }
 
-/** menu_finalize(): see the module comment. Recursive over `parent`'s subtree. */
+/**
+ * The first loop of menu_finalize() over a parent's children, the same in Linux 6.1 and 6.12:
+ * the child's dependency becomes `parentdep && dep` (with `m` rewritten to `m && MODULES`,
+ * transformed, duplicates eliminated), each of its properties' visibility `dep && visible`, and
+ * a `select`/`imply` adds `sym && visibility` to the target's rev_dep/implied. In place.
+ * @param parentdep the parent's dependency (6.1: the choice symbol for a choice's members)
+ * @param copy rewrite copies of the child's dependency and visibilities (6.12, whose expressions
+ *   are shared and immutable) instead of the expressions themselves (6.1); see also
+ *   {@link andEliminateDups}
+ */
+function finalizeChildDeps(menu: Menu, parentdep: Expr | null, copy: boolean): void {
+  let basedep = rewriteM(copy ? exprCopy(menu.dep) : menu.dep);
+  basedep = exprTransform(basedep);
+  basedep = andEliminateDups(parentdep, basedep, copy);
+  menu.dep = basedep;
+
+  const props: Property[] = menu.sym ? menu.sym.props : menu.prompt ? [menu.prompt] : [];
+  // Iterate over a snapshot length: C walks the linked list, which finalisation of this node
+  // does not extend.
+  for (let i = 0; i < props.length; i++) {
+    const prop = props[i];
+    if (prop.menu !== menu) continue;
+    let dep = rewriteM(copy ? exprCopy(prop.visible.expr) : prop.visible.expr);
+    dep = exprTransform(dep);
+    dep = andEliminateDups(basedep, dep, copy);
+    prop.visible.expr = dep;
+    if (prop.type === 'select' || prop.type === 'imply') {
+      const es = propGetSymbol(prop)!;
+      const target = prop.type === 'select' ? es.rev_dep : es.implied;
+      target.expr = exprAllocOr(target.expr, exprAllocAnd(exprAllocSymbol(menu.sym!), copy ? exprCopy(dep) : dep));
+    }
+  }
+}
+
+/**
+ * expr_eliminate_dups(expr_alloc_and(expr_copy(a), b)) as menu_finalize() writes it.
+ *
+ * (performance, 6.1 only: `copy` false) The copy of `a` exists because the elimination rewrites
+ * in place; when it would rewrite nothing ({@link exprDupsNoJoin}), `a` itself is used, shared.
+ * That is safe because after menu_finalize()'s first loop nothing rewrites these expressions in
+ * place: later steps read them, copy them, or build new nodes on top (expr_trans_compare() makes
+ * a new tree). The kernel tree's ~300,000 copied nodes per run were most of the front end's
+ * garbage-collection work. 6.12 (`copy` true) keeps the copies: its elimination always rebuilds.
+ */
+function andEliminateDups(a: Expr | null, b: Expr | null, copy: boolean): Expr | null {
+  if (!copy) {
+    const shared = exprAllocAnd(a, b);
+    if (exprDupsNoJoin(shared)) return shared;
+  }
+  return exprEliminateDups(exprAllocAnd(exprCopy(a), b));
+}
+
 /**
  * menu_finalize(): a node without a prompt (an `if` block, a promptless entry with children) has
  * its children lifted into `parent`'s list right after it, as both Linux 6.1 and 6.12 menu.c do.
@@ -143,6 +194,7 @@ function liftPromptlessChildren(menu: Menu, parent: Menu): void {
   menu.list = null;
 }
 
+/** menu_finalize(): see the module comment. Recursive over `parent`'s subtree. */
 export function menuFinalize(parent: Menu): void {
   const c = ctx();
   if (c.v612) {
@@ -169,38 +221,21 @@ export function menuFinalize(parent: Menu): void {
       parentdep = parent.dep;
     }
 
-    for (let menu: Menu | null = parent.list; menu; menu = menu.next) {
-      let basedep = rewriteM(menu.dep);
-      basedep = exprTransform(basedep);
-      basedep = exprAllocAnd(exprCopy(parentdep), basedep);
-      basedep = exprEliminateDups(basedep);
-      menu.dep = basedep;
-
-      const props: Property[] = menu.sym ? menu.sym.props : menu.prompt ? [menu.prompt] : [];
-      // Iterate over a snapshot length: C walks the linked list, which finalisation of this
-      // node does not extend.
-      for (let i = 0; i < props.length; i++) {
-        const prop = props[i];
-        if (prop.menu !== menu) continue;
-        let dep = rewriteM(prop.visible.expr);
-        dep = exprTransform(dep);
-        dep = exprAllocAnd(exprCopy(basedep), dep);
-        dep = exprEliminateDups(dep);
-        prop.visible.expr = dep;
-        if (prop.type === 'select') {
-          const es = propGetSymbol(prop)!;
-          es.rev_dep.expr = exprAllocOr(es.rev_dep.expr, exprAllocAnd(exprAllocSymbol(menu.sym!), exprCopy(dep)));
-        } else if (prop.type === 'imply') {
-          const es = propGetSymbol(prop)!;
-          es.implied.expr = exprAllocOr(es.implied.expr, exprAllocAnd(exprAllocSymbol(menu.sym!), exprCopy(dep)));
-        }
-      }
-    }
+    for (let menu: Menu | null = parent.list; menu; menu = menu.next) finalizeChildDeps(menu, parentdep, false);
     for (let menu: Menu | null = parent.list; menu; menu = menu.next) menuFinalize(menu);
   } else if (sym) {
-    let basedep: Expr | null = parent.prompt ? parent.prompt.visible.expr : null;
-    basedep = exprTransCompare(basedep, 'unequal', c.tree.symbolNo);
-    basedep = exprEliminateDups(exprTransform(basedep));
+    // (performance) `basedep` is used only when the next node depends on `sym`; for most
+    // symbols none does and the loop stops at once. Computing it has no visible effect unless
+    // expr_transform() prints its "tested for 'm'" notice, so it is skipped when neither is the
+    // case. When it is needed it is computed here, before the loop, as C does (the loop's
+    // menu_finalize() calls can set symbol types, which the transformation reads).
+    const visible = parent.prompt ? parent.prompt.visible.expr : null;
+    const first = parent.next;
+    let basedep: Expr | null = null;
+    if ((first && exprContainsSymbol(first.prompt ? first.prompt.visible.expr : first.dep, sym)) || exprTestsBoolForM(visible)) {
+      basedep = exprTransCompare(visible, 'unequal', c.tree.symbolNo);
+      basedep = exprEliminateDups(exprTransform(basedep));
+    }
     let lastMenu: Menu | null = null;
     for (let menu: Menu | null = parent.next; menu; menu = menu.next) {
       let dep: Expr | null = menu.prompt ? menu.prompt.visible.expr : menu.dep;
@@ -279,30 +314,7 @@ function menuFinalize612(parent: Menu, insideChoice: boolean): void {
   const c = ctx();
   const sym = parent.sym;
   if (parent.list) {
-    for (let menu: Menu | null = parent.list; menu; menu = menu.next) {
-      let basedep = rewriteM(exprCopy(menu.dep));
-      basedep = exprTransform(basedep);
-      basedep = exprAllocAnd(exprCopy(parent.dep), basedep);
-      basedep = exprEliminateDups(basedep);
-      menu.dep = basedep;
-      const props: Property[] = menu.sym ? menu.sym.props : menu.prompt ? [menu.prompt] : [];
-      for (let i = 0; i < props.length; i++) {
-        const prop = props[i];
-        if (prop.menu !== menu) continue;
-        let dep = rewriteM(exprCopy(prop.visible.expr));
-        dep = exprTransform(dep);
-        dep = exprAllocAnd(exprCopy(basedep), dep);
-        dep = exprEliminateDups(dep);
-        prop.visible.expr = dep;
-        if (prop.type === 'select') {
-          const es = propGetSymbol(prop)!;
-          es.rev_dep.expr = exprAllocOr(es.rev_dep.expr, exprAllocAnd(exprAllocSymbol(menu.sym!), exprCopy(dep)));
-        } else if (prop.type === 'imply') {
-          const es = propGetSymbol(prop)!;
-          es.implied.expr = exprAllocOr(es.implied.expr, exprAllocAnd(exprAllocSymbol(menu.sym!), exprCopy(dep)));
-        }
-      }
-    }
+    for (let menu: Menu | null = parent.list; menu; menu = menu.next) finalizeChildDeps(menu, parent.dep, true);
     const inChoice = !!sym && symIsChoice(sym);
     for (let menu: Menu | null = parent.list; menu; menu = menu.next) menuFinalize612(menu, inChoice);
   } else if (!insideChoice && sym) {

@@ -27,12 +27,15 @@ export enum SymbolType {
   String = 5,
 }
 
-/** Index into {@link Sym.def}: `S_DEF_USER`, `S_DEF_AUTO` (auto.conf), `S_DEF_DEF3`, `S_DEF_DEF4`. */
+/**
+ * Index into {@link Sym.def}: `S_DEF_USER` (.config), `S_DEF_AUTO` (auto.conf). C's enum also
+ * has S_DEF_DEF3 and S_DEF_DEF4, "reserved for UI usage", which nothing in scripts/kconfig
+ * (6.1 or 6.12) reads or writes: their slots are not allocated here (two objects fewer per
+ * symbol to build and to collect on every run).
+ */
 export const S_DEF_USER = 0;
 export const S_DEF_AUTO = 1;
-export const S_DEF_DEF3 = 2;
-export const S_DEF_DEF4 = 3;
-export const S_DEF_COUNT = 4;
+export const S_DEF_COUNT = 2;
 
 /** Symbol flags (expr.h `SYMBOL_*`), kept as the same bit values. */
 export const SYMBOL_CONST = 0x0001;
@@ -120,7 +123,7 @@ export interface Sym {
   name: string | null;
   type: SymbolType;
   curr: SymbolValue;
-  /** Values by source: S_DEF_USER (.config), S_DEF_AUTO (auto.conf), 2 spare slots. */
+  /** Values by source: S_DEF_USER (.config), S_DEF_AUTO (auto.conf); S_DEF_COUNT slots. */
   def: SymbolValue[];
   visible: Tristate;
   flags: number;

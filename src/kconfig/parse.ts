@@ -8,7 +8,8 @@
  * 1. lexer.ts splits each file into logical lines (lexer.l's INITIAL/ASSIGN_VAL/HELP start
  *    conditions): comments dropped, `\`-continuations joined, help text collected by indentation
  *    and kept out of the grammar, assignments `NAME op value` split off raw. Lines without `$`
- *    are tokenized right away (parse-cache.ts prepareFile(); cached on disk by content hash).
+ *    are tokenized and matched (step 3) right away (parse-cache.ts prepareFile(); cached on
+ *    disk by content hash).
  * 2. Lines are then handled strictly in order, because the macro language has effects:
  *    preprocess.ts expands `$(...)` in words and strings (tokenizeLine) and runs assignments
  *    (variable_add), recording environment variables and counting `$(shell)` runs. The result
@@ -46,9 +47,8 @@
  * a `:=` that reads the variable it (re)defines sees "" (new) or the old value where C reads
  * uninitialised or freed memory; see also lexer.ts for `$(empty) help`-style lines.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync, statSync, type Stats } from 'node:fs';
-import { dirname, isAbsolute, join, posix } from 'node:path';
+import { dirname, isAbsolute, join, posix, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type FastGlob from 'fast-glob';
 import {
@@ -70,7 +70,7 @@ import { KEYWORDS, positionOf, splitLogicalLines, type LexItem, type StmtLine } 
 import { EXP_MARK, Preprocessor, tokenizeLine, type MessageSink, type RunShell } from './preprocess.js';
 import { clearLineCache, parseLine, type ExprAst, type Stmt, type SymRef } from './grammar.js';
 import { SymbolTable } from './symbol-table.js';
-import { FILE_MARK, ParseCache, clearPreparedMemo, prepareMemo, type PreparedFile, type PreparedItem } from './parse-cache.js';
+import { FILE_MARK, ParseCache, clearPreparedMemo, contentHash, firstToken, prepareMemo, type PreparedFile, type PreparedItem } from './parse-cache.js';
 import { cacheDir } from '../runner/cache.js';
 import { runWithProbes, type ProbeOptions, type ProbeStats } from './probes.js';
 
@@ -101,8 +101,8 @@ export interface ParseOptions {
   /** Probe cache and concurrency when no runShell is given (probes.ts {@link ProbeOptions}). */
   probes?: ProbeOptions;
   /**
-   * Free the front end's in-process caches once the parse is done (the prepared files by text and
-   * the statements by line text, some 30 MiB for Linux): for a process that parses once, such as
+   * Free the front end's in-process caches once the parse is done (the prepared files by content
+   * hash, as JSON text, and the statements by line text): for a process that parses once, such as
    * `kbuildts config`, they are only memory held through the evaluation. Default false (tests, the
    * TUI and other repeated parses keep them).
    */
@@ -347,24 +347,27 @@ class Parser {
     this.rootMenu = newMenu(null, null, opts.file ?? 'Kconfig', 0);
     this.currentMenu = this.currentEntry = this.lastHost = this.rootMenu;
     const c = opts.cache ?? process.env.KBUILDTS_PARSE_CACHE !== '0';
-    this.cache = c === false ? null : new ParseCache(c === true ? join(cacheDir(), 'parse') : c);
+    // The pack of prepared files is per tree and architecture (the files a parse sources):
+    // entries are checked by content hash, so the key only decides which pack is read.
+    const packKey = [resolve(this.srctreeEnv), opts.file ?? 'Kconfig', opts.env.SRCARCH ?? '', opts.env.ARCH ?? ''].join('\0');
+    this.cache = c === false ? null : new ParseCache(c === true ? join(cacheDir(), 'parse') : c, packKey);
   }
 
   run(): ParsedKconfig {
     const name = this.opts.file ?? 'Kconfig';
-    const text = this.readFile(name);
-    if (text === null) {
+    const read = this.readFile(name);
+    if (read === null) {
       throw Object.assign(new Error(`can't find file ${name}`), { userError: true });
     }
     this.addFile(name);
-    const lines = this.processFile(name, text);
+    const lines = this.processFile(name, read);
     // The end of input is reduced with current_pos of the EOF token: no file in 6.1
     // (zconf_curname() prints "<none>"), the top file in 6.12; the line is the top file's yylineno.
     this.file = this.version === '6.1' ? '<none>' : name;
     this.line = lines;
     this.col = 1;
     this.endOfInput();
-    this.cache?.saveShapes();
+    this.cache?.save();
 
     // conf_parse() after yyparse(), before menu_finalize().
     this.pp.clearVariables();
@@ -401,22 +404,27 @@ class Parser {
     };
   }
 
-  /** zconf_fopen(): see {@link findKconfigFile}. */
-  private readFile(name: string): string | null {
+  /**
+   * zconf_fopen(): see {@link findKconfigFile}.
+   * @returns the text (latin1) and its {@link contentHash}, or null when the file cannot be read
+   */
+  private readFile(name: string): { text: string; sha1: string } | null {
     const found = findKconfigFile(name, this.objtree, this.srctreeEnv);
     if (found === null) return null;
-    let text: string;
+    let bytes: Buffer;
     try {
-      // latin1: one char per byte, as the C lexer sees the file (no UTF-8 decoding).
-      text = readFileSync(found.path, 'latin1');
+      bytes = readFileSync(found.path);
     } catch {
       return null;
     }
+    // latin1: one char per byte, as the C lexer sees the file (no UTF-8 decoding).
+    const text = bytes.toString('latin1');
+    const sha1 = contentHash(bytes);
     if (!this.filesRead.has(name)) {
       const { size, mtimeMs, ino } = found.stat;
-      this.filesRead.set(name, { path: found.path, size, mtimeMs, ino, sha1: createHash('sha1').update(text, 'latin1').digest('hex') });
+      this.filesRead.set(name, { path: found.path, size, mtimeMs, ino, sha1 });
     }
-    return text;
+    return { text, sha1 };
   }
 
   /** file_lookup(): record a file name once, in first-lookup order. */
@@ -428,8 +436,8 @@ class Parser {
   }
 
   /** Parse one file's statements (recursing into `source`). @returns its yylineno at EOF */
-  private processFile(name: string, text: string): number {
-    const prep: PreparedFile = this.cache ? this.cache.prepare(text) : prepareMemo(text).file;
+  private processFile(name: string, { text, sha1 }: { text: string; sha1: string }): number {
+    const prep: PreparedFile = this.cache ? this.cache.prepare(text, sha1) : prepareMemo(text, sha1).file;
     const saved = this.pp.file;
     this.open.push({ name, line: 0 });
     this.pp.file = name;
@@ -482,13 +490,13 @@ class Parser {
       this.afterHelp = true;
       return;
     }
+    const atEof = it.kind === undefined ? it.e === 1 : it.atEof === true;
     this.file = file;
-    this.curFile = it.atEof && this.open.length > 1 ? this.open[this.open.length - 2].name : file;
+    this.curFile = atEof && this.open.length > 1 ? this.open[this.open.length - 2].name : file;
     if (this.version !== '6.1') this.file = this.curFile; // 6.12 has one cur_filename
-    this.line = it.line;
-    this.col = it.col;
-    this.pp.lineno = it.line;
-    if (it.atEof && this.version !== '6.1' && this.open.length === 1) {
+    this.line = this.pp.lineno = it.kind === undefined ? it.l : it.line;
+    this.col = it.kind === undefined ? it.c : it.col;
+    if (atEof && this.version !== '6.1' && this.open.length === 1) {
       // 6.12's lexer returns no T_EOL at the end of the top file: its last statement is cut short.
       this.error('syntax error');
     }
@@ -497,9 +505,15 @@ class Parser {
       return;
     }
     let tokens: string[];
-    if (it.tok !== undefined) {
-      tokens = it.tok;
-      if (it.tokWarnings) for (const w of it.tokWarnings) this.warnings.push(w.split(FILE_MARK).join(file));
+    if (it.kind === undefined) {
+      if (it.w) for (const w of it.w) this.warnings.push(w.split(FILE_MARK).join(file));
+      if (it.s) {
+        // Prepared: the statement of a line without `$` (and without `optional`).
+        this.afterHelp = false;
+        this.statement(it.s, firstToken(it.s));
+        return;
+      }
+      tokens = it.t!;
     } else {
       const tok = tokenizeLine(it, this.pp, this.warnings);
       tokens = tok.tokens;
@@ -512,6 +526,7 @@ class Parser {
     }
     if (tokens.length === 0) return; // every token expanded to nothing: no statement
     this.afterHelp = false;
+    this.cache?.loadShapes();
     if (this.version !== '6.1' && tokens.includes('optional')) {
       // 6.12's lexer has no `optional` keyword: it is a word like any other.
       tokens = tokens.map((t) => (t === 'optional' ? `${EXP_MARK}optional${EXP_MARK}` : t));
@@ -653,6 +668,7 @@ class Parser {
   }
 
   private expr(a: ExprAst): Expr {
+    if (typeof a === 'string') return { type: 'symbol', sym: this.st.lookup(a, 0) };
     switch (a.t) {
       case 'sym':
         return { type: 'symbol', sym: this.lookupRef(a.s) };
@@ -739,8 +755,9 @@ class Parser {
           this.currentEntry.sym!.flags |= SYMBOL_OPTIONAL;
           return true;
         case 'default': {
-          if (s.kw !== 'default' || s.expr.t !== 'sym' || s.expr.s.q) return false;
-          const sym = this.st.lookup(s.expr.s.w, 0);
+          // choice_option: T_DEFAULT T_WORD if_expr (a word, not a string or an expression)
+          if (s.kw !== 'default' || typeof s.expr !== 'string') return false;
+          const sym = this.st.lookup(s.expr, 0);
           this.addSymbolProp('default', sym, this.cond(s.cond));
           return true;
         }
@@ -907,10 +924,10 @@ class Parser {
     const srcFile = this.file;
     const srcCol = this.col;
     for (const name of names) {
-      const text = this.readFile(name);
-      if (text === null && kw.startsWith('o')) continue; // osource/orsource: optional
+      const read = this.readFile(name);
+      if (read === null && kw.startsWith('o')) continue; // osource/orsource: optional
       this.addFile(name); // file_lookup() comes before the open in zconf_nextfile()
-      if (text === null) {
+      if (read === null) {
         this.error(`can't open file "${name}"`, srcFile, srcLine, srcCol);
       }
       const top = this.open[this.open.length - 1];
@@ -925,7 +942,7 @@ class Parser {
         this.error(`Recursive inclusion detected.\nInclusion path:\n  current file : ${name}\n${chain.join('\n')}`, srcFile, srcLine, srcCol);
       }
       this.sourceCount++;
-      this.processFile(name, text);
+      this.processFile(name, read);
     }
   }
 

@@ -33,9 +33,7 @@ export function newSym(name: string | null, flags: number): Sym {
     def: [
       { val: null, tri: no },
       { val: null, tri: no },
-      { val: null, tri: no },
-      { val: null, tri: no },
-    ],
+    ], // S_DEF_COUNT slots
     visible: no,
     flags,
     props: [],

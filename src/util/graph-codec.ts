@@ -14,9 +14,16 @@
  * object, cycles included. Anything else (functions, class instances, symbols, bigint,
  * WeakMap...) makes {@link encodeGraph} throw a {@link GraphCodecError}.
  *
- * Format (little-endian): `KBGC1\0`, u32 header length, header JSON (UTF-8: strings, shapes =
- * key lists of plain objects, non-int32 numbers), then the body, an Int32Array of records,
- * one per object in id order (id 0 is the root when it is an object):
+ * Format (little-endian): `KBGC2\0`, u32 header length, header JSON (UTF-8: shapes = key lists
+ * of plain objects, non-int32 numbers, the counts below), zero padding to a multiple of 4, then
+ * an Int32Array of `strings` string end offsets (in characters, into the string blob) followed
+ * by the body, `words` int32 records, one per object in id order, then the string blob: every
+ * string concatenated, in latin1 (one byte per character) when all characters are below U+0100,
+ * else in UTF-16LE (`wide`). The decoder reads the blob as one string and takes each string as
+ * a slice of it (V8 makes sliced strings that point into the one big parent, which is never
+ * copied by the young-generation GC), instead of parsing and copying megabytes of help texts
+ * one by one. Objects are numbered by kind (see groupByKind(): `groups` in the header lists the
+ * runs of one kind and their lengths). Records:
  *   plain object with shape k: `k + 3`, then one value per key;
  *   array: `0`, length, values;  Map: `1`, size, key, value, ...;  Set: `2`, size, values.
  * A value is one int32: low 3 bits a tag, the rest its payload: 0 constant (0 null,
@@ -32,7 +39,7 @@ export class GraphCodecError extends Error {
   }
 }
 
-const MAGIC = Buffer.from('KBGC1\0', 'latin1');
+const MAGIC = Buffer.from('KBGC2\0', 'latin1');
 const T_CONST = 0;
 const T_INT = 1;
 const T_NUM = 2;
@@ -46,13 +53,20 @@ const INT_MIN = -(2 ** 28);
 const INT_MAX = 2 ** 28 - 1;
 
 interface Header {
-  strings: string[];
   shapes: string[][];
   numbers: (number | string)[];
   /** Number of objects (records in the body). */
   objects: number;
   /** The root value (encoded as a body value). */
   root: number;
+  /** The body's runs of records: [kind, count] (kind: K_ARRAY, K_MAP, K_SET, or K_OBJECT + shape index). */
+  groups: [number, number][];
+  /** Number of strings (end offsets before the body). */
+  strings: number;
+  /** Int32 words of the body. */
+  words: number;
+  /** Whether the string blob is UTF-16LE (some character above U+00FF) rather than latin1. */
+  wide: boolean;
 }
 
 /** A growable Int32Array. */
@@ -171,33 +185,126 @@ export function encodeGraph(root: unknown, opts: EncodeOptions = {}): Buffer {
       for (const key of keys) body.push(value(rec[key]));
     }
   }
-  const header: Header = { strings, shapes, numbers, objects: objects.length, root: rootValue };
+  const { groups, records, root: groupedRoot } = groupByKind(body.buf.subarray(0, body.n), objects.length, shapes, rootValue);
+  const blobText = strings.join('');
+  const wide = /[^\u0000-\u00ff]/.test(blobText);
+  const blob = Buffer.from(blobText, wide ? 'utf16le' : 'latin1');
+  const ends = new Int32Array(strings.length);
+  for (let i = 0, end = 0; i < strings.length; i++) ends[i] = end += strings[i].length;
+  const header: Header = { shapes, numbers, objects: objects.length, root: groupedRoot, groups, strings: strings.length, words: records.length, wide };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
-  const out = Buffer.allocUnsafe(MAGIC.length + 4 + headerBytes.length + 3 + body.n * 4);
+  let at = MAGIC.length + 4 + headerBytes.length;
+  const pad = (4 - (at % 4)) % 4; // the int32 part is read in place as an Int32Array: align it
+  const out = Buffer.alloc(at + pad + (ends.length + records.length) * 4 + blob.length);
   MAGIC.copy(out, 0);
   out.writeUInt32LE(headerBytes.length, MAGIC.length);
   headerBytes.copy(out, MAGIC.length + 4);
-  let at = MAGIC.length + 4 + headerBytes.length;
-  const pad = (4 - (at % 4)) % 4; // the body is read in place as an Int32Array: align it
-  out.fill(0, at, at + pad);
   at += pad;
-  Buffer.from(body.buf.buffer, 0, body.n * 4).copy(out, at);
-  return out.subarray(0, at + body.n * 4);
+  Buffer.from(ends.buffer, 0, ends.length * 4).copy(out, at);
+  at += ends.length * 4;
+  Buffer.from(records.buffer, records.byteOffset, records.length * 4).copy(out, at);
+  at += records.length * 4;
+  blob.copy(out, at);
+  return out;
 }
 
-/** `o.k0 = v(b[p]); o.k1 = v(b[p + 1]); ...` for one shape (one hidden class per shape). */
-type Filler = (o: Record<string, unknown>, b: Int32Array, p: number, v: (x: number) => unknown, objs: unknown[], strs: string[]) => void;
-type Maker = () => Record<string, unknown>;
+/** Words of the record at `p`: a kind word, then (objects) one value per key or (others) a count and the values. */
+function recordLength(b: Int32Array, p: number, shapes: readonly string[][]): number {
+  const kind = b[p];
+  if (kind >= K_OBJECT) return 1 + shapes[kind - K_OBJECT].length;
+  return 2 + (kind === K_MAP ? 2 * b[p + 1] : b[p + 1]);
+}
 
-function shapeFunctions(keys: string[]): { make: Maker; fill: Filler } {
+/**
+ * Renumber the objects so that those of one kind (one shape, or arrays, Maps, Sets) have
+ * consecutive ids, kinds in the order of their first object, and rewrite the records in the new
+ * id order with their references renumbered. The decoder then makes and fills each shape's
+ * objects in one loop of its own (one hidden class, one allocation site: code the JIT
+ * optimises early), instead of one loop that switches between all of them.
+ * @param body the records in first-seen id order; n: the number of objects; root: the root value
+ * @returns the runs [kind, count], the rewritten records, the root value renumbered
+ */
+function groupByKind(body: Int32Array, n: number, shapes: readonly string[][], root: number): { groups: [number, number][]; records: Int32Array; root: number } {
+  const starts = new Int32Array(n);
+  const counts = new Map<number, number>(); // kind -> objects, in first-seen order
+  for (let i = 0, p = 0; i < n; i++) {
+    starts[i] = p;
+    counts.set(body[p], (counts.get(body[p]) ?? 0) + 1);
+    p += recordLength(body, p, shapes);
+  }
+  const next = new Map<number, number>(); // kind -> the next id of its run
+  let acc = 0;
+  for (const [kind, count] of counts) {
+    next.set(kind, acc);
+    acc += count;
+  }
+  const newId = new Int32Array(n);
+  const oldId = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const id = next.get(body[starts[i]])!;
+    next.set(body[starts[i]], id + 1);
+    newId[i] = id;
+    oldId[id] = i;
+  }
+  const remap = (x: number): number => ((x & 7) === T_REF ? (newId[x >>> 3] << 3) | T_REF : x);
+  const records = new Int32Array(body.length);
+  for (let id = 0, q = 0; id < n; id++) {
+    const p = starts[oldId[id]];
+    const len = recordLength(body, p, shapes);
+    const head = body[p] >= K_OBJECT ? 1 : 2; // the kind word, and the count of the others
+    for (let j = 0; j < len; j++) records[q + j] = j < head ? body[p + j] : remap(body[p + j]);
+    q += len;
+  }
+  return { groups: [...counts], records, root: remap(root) };
+}
+
+/**
+ * The value of the word `x` as JavaScript source (the names objs, strs, v in scope): the common
+ * kinds (references, strings, small integers, null) inline, the rest through v().
+ */
+const VALUE_INLINE = `(x & 7) === ${T_REF} ? objs[x >>> 3] : (x & 7) === ${T_STR} ? strs[x >>> 3] : (x & 7) === ${T_INT} ? x >> 3 : x === ${T_CONST} ? null : v(x)`;
+
+/** Fills the `n` arrays from id `id` on from their records at `p` (a Filler for arrays: their elements inline as a shape's fields). */
+// eslint-disable-next-line @typescript-eslint/no-implied-eval
+const fillArrays = new Function(
+  'objs', 'id', 'n', 'b', 'p', 'v', 'strs',
+  `for (const end = id + n; id < end; id++) {
+  const len = b[p + 1];
+  const a = objs[id];
+  let x;
+  for (let j = 0; j < len; j++) {
+    x = b[p + 2 + j];
+    a[j] = ${VALUE_INLINE};
+  }
+  p += 2 + len;
+}
+return p;`,
+) as Filler;
+
+/** Makes the `n` objects of one shape from id `id` on (`objs[id] = {k0: null, ...}`). */
+type Maker = (objs: unknown[], id: number, n: number) => void;
+/**
+ * Fills the `n` objects of one shape from id `id` on from their records at `p`
+ * (`o.k0 = value(b[p + 1]); o.k1 = ...`); returns the position after them, or -1 when a record's
+ * kind word is not the shape's.
+ */
+type Filler = (objs: unknown[], id: number, n: number, b: Int32Array, p: number, v: (x: number) => unknown, strs: string[]) => number;
+
+/** The maker and the filler of one shape, compiled for it (one hidden class per shape). */
+function shapeFunctions(keys: string[], shape: number): { make: Maker; fill: Filler } {
   const lits = keys.map((k) => JSON.stringify(k));
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const make = new Function(`return {${lits.map((l) => `${l}: null`).join(', ')}};`) as Maker;
+  const make = new Function('objs', 'id', 'n', `for (const end = id + n; id < end; id++) objs[id] = {${lits.map((l) => `${l}: null`).join(', ')}};`) as Maker;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  // The common kinds inline (references, strings, small integers); the rest through v().
   const fill = new Function(
-    'o', 'b', 'p', 'v', 'objs', 'strs',
-    `let x;\n${lits.map((l, i) => `x = b[p + ${i}]; o[${l}] = (x & 7) === ${T_REF} ? objs[x >>> 3] : (x & 7) === ${T_STR} ? strs[x >>> 3] : (x & 7) === ${T_INT} ? x >> 3 : v(x);`).join('\n')}`,
+    'objs', 'id', 'n', 'b', 'p', 'v', 'strs',
+    `for (const end = id + n; id < end; id++, p += ${keys.length + 1}) {
+  if (b[p] !== ${shape + K_OBJECT}) return -1;
+  const o = objs[id];
+  let x;
+  ${lits.map((l, i) => `x = b[p + ${i + 1}]; o[${l}] = ${VALUE_INLINE};`).join('\n  ')}
+}
+return p;`,
   ) as Filler;
   return { make, fill };
 }
@@ -216,38 +323,63 @@ export function decodeGraph(bytes: Buffer): unknown {
   const header = JSON.parse(bytes.toString('utf8', at, at + hlen)) as Header;
   at += hlen;
   at += (4 - (at % 4)) % 4;
-  const words = (bytes.length - at) >> 2;
-  // An aligned view when possible, else a copy.
-  const b = (bytes.byteOffset + at) % 4 === 0
-    ? new Int32Array(bytes.buffer, bytes.byteOffset + at, words)
-    : new Int32Array(Uint8Array.prototype.slice.call(bytes, at, at + words * 4).buffer);
-  const { strings, shapes } = header;
+  const nstr = header.strings;
+  const words = header.words;
+  const counts = [nstr, words, header.objects];
+  if (!counts.every((n) => Number.isInteger(n) && n >= 0) || at + (nstr + words) * 4 > bytes.length || header.objects > words) {
+    throw new GraphCodecError('truncated graph-codec body');
+  }
+  // Aligned views when possible, else copies.
+  const ints = (from: number, n: number): Int32Array => ((bytes.byteOffset + from) % 4 === 0
+    ? new Int32Array(bytes.buffer, bytes.byteOffset + from, n)
+    : new Int32Array(Uint8Array.prototype.slice.call(bytes, from, from + n * 4).buffer));
+  const ends = ints(at, nstr);
+  at += nstr * 4;
+  const b = ints(at, words);
+  at += words * 4;
+  const blobChars = nstr === 0 ? 0 : ends[nstr - 1];
+  if (bytes.length - at !== blobChars * (header.wide ? 2 : 1)) throw new GraphCodecError('graph-codec string blob length mismatch');
+  // One string for all of them; each string is a slice of it (see the module comment).
+  const blob = bytes.toString(header.wide ? 'utf16le' : 'latin1', at);
+  const strings: string[] = new Array<string>(nstr);
+  for (let i = 0, start = 0; i < nstr; i++) {
+    const end = ends[i];
+    if (end < start || end > blobChars) throw new GraphCodecError('bad graph-codec string offset');
+    strings[i] = blob.slice(start, end);
+    start = end;
+  }
+  const { shapes } = header;
   const numbers = header.numbers.map((n) => (typeof n === 'number' ? n : n === '-0' ? -0 : Number(n)));
   const fns = shapes.map(shapeFunctions);
+  // Made at its final length (one allocation, not a backing store regrown and copied).
   const objs: unknown[] = new Array(header.objects);
-  const starts = new Int32Array(header.objects);
+  const groups = header.groups;
+  if (!Array.isArray(groups)) throw new GraphCodecError('bad graph-codec header');
+  const groupAt: number[] = [];
 
-  // Pass 1: allocate every object (so that forward references resolve), remember its record.
+  // Pass 1: make every object (so that forward references resolve), run by run.
   let p = 0;
-  for (let i = 0; i < header.objects; i++) {
-    if (p >= words) throw new GraphCodecError('truncated graph-codec body');
-    starts[i] = p;
-    const kind = b[p];
-    if (kind === K_ARRAY) {
-      objs[i] = new Array(b[p + 1]);
-      p += 2 + b[p + 1];
-    } else if (kind === K_MAP) {
-      objs[i] = new Map();
-      p += 2 + 2 * b[p + 1];
-    } else if (kind === K_SET) {
-      objs[i] = new Set();
-      p += 2 + b[p + 1];
+  let made = 0;
+  for (const [kind, count] of groups) {
+    groupAt.push(p);
+    if (!(Number.isInteger(count) && count >= 0 && made + count <= header.objects)) throw new GraphCodecError('bad graph-codec header');
+    if (kind >= K_OBJECT) {
+      const f = fns[kind - K_OBJECT];
+      if (f === undefined) throw new GraphCodecError(`bad graph-codec record kind ${kind}`);
+      f.make(objs, made, count);
+      p += count * (1 + shapes[kind - K_OBJECT].length);
     } else {
-      objs[i] = fns[kind - K_OBJECT].make();
-      p += 1 + shapes[kind - K_OBJECT].length;
+      for (let j = 0; j < count; j++) {
+        if (p + 1 >= words || b[p] !== kind) throw new GraphCodecError('truncated graph-codec body');
+        const len = b[p + 1];
+        objs[made + j] = kind === K_ARRAY ? new Array(len) : kind === K_MAP ? new Map() : new Set();
+        p += 2 + (kind === K_MAP ? 2 * len : len);
+      }
     }
+    made += count;
+    if (p > words) throw new GraphCodecError('truncated graph-codec body');
   }
-  if (p !== words) throw new GraphCodecError('graph-codec body length mismatch');
+  if (p !== words || made !== header.objects) throw new GraphCodecError('graph-codec body length mismatch');
 
   const CONSTS = [null, undefined, false, true];
   const v = (x: number): unknown => {
@@ -267,23 +399,31 @@ export function decodeGraph(bytes: Buffer): unknown {
     }
   };
 
-  // Pass 2: fill them in.
-  for (let i = 0; i < header.objects; i++) {
-    const q = starts[i];
-    const kind = b[q];
-    const o = objs[i];
-    if (kind === K_ARRAY) {
-      const a = o as unknown[];
-      for (let j = 0, n = b[q + 1]; j < n; j++) a[j] = v(b[q + 2 + j]);
-    } else if (kind === K_MAP) {
-      const m = o as Map<unknown, unknown>;
-      for (let j = 0, n = b[q + 1]; j < n; j++) m.set(v(b[q + 2 + 2 * j]), v(b[q + 3 + 2 * j]));
-    } else if (kind === K_SET) {
-      const s = o as Set<unknown>;
-      for (let j = 0, n = b[q + 1]; j < n; j++) s.add(v(b[q + 2 + j]));
-    } else {
-      fns[kind - K_OBJECT].fill(o as Record<string, unknown>, b, q + 1, v, objs, strings);
+  // Pass 2: fill them in, run by run.
+  let id = 0;
+  groups.forEach(([kind, count], g) => {
+    let q = groupAt[g];
+    if (kind >= K_OBJECT) {
+      if (fns[kind - K_OBJECT].fill(objs, id, count, b, q, v, strings) < 0) throw new GraphCodecError('graph-codec record kind mismatch');
+      id += count;
+      return;
     }
-  }
+    if (kind === K_ARRAY) {
+      fillArrays(objs, id, count, b, q, v, strings);
+      id += count;
+      return;
+    }
+    for (const end = id + count; id < end; id++) {
+      const n = b[q + 1];
+      if (kind === K_MAP) {
+        const m = objs[id] as Map<unknown, unknown>;
+        for (let j = 0; j < n; j++) m.set(v(b[q + 2 + 2 * j]), v(b[q + 3 + 2 * j]));
+      } else {
+        const s = objs[id] as Set<unknown>;
+        for (let j = 0; j < n; j++) s.add(v(b[q + 2 + j]));
+      }
+      q += 2 + (kind === K_MAP ? 2 * n : n);
+    }
+  });
   return v(header.root);
 }
