@@ -339,15 +339,14 @@ function slotSet(i: number, v: Expr): void {
 
 /**
  * A necessary condition for expr_join_and/or(a, b) (a !== b) to return non-null: both leaves
- * name the same symbol the way the joins look for it, or they have one type whose expr_eq()
- * depends on their operands (not, &&, ||, <, ...). Symbols and =/!= comparisons are expr_eq()
- * only when they name the same symbol, which the first test covers.
+ * name the same symbol the way the joins look for it (`s1` = joinSym1(a), `s2` = joinSym2(b)),
+ * or they have one type whose expr_eq() depends on their operands (not, &&, ||, <, ...).
+ * Symbols and =/!= comparisons are expr_eq() only when they name the same symbol, which the
+ * first test covers.
  */
-function mayJoin(a: Expr, b: Expr): boolean {
+function mayJoin(a: Expr, s1: Sym | null, b: Expr, s2: Sym | null): boolean {
   const t = a.type;
-  if (t === b.type && t !== 'symbol' && t !== 'equal' && t !== 'unequal') return true;
-  const s1 = joinSym1(a);
-  return s1 !== null && s1 === joinSym2(b);
+  return (s1 !== null && s1 === s2) || (t === b.type && t !== 'symbol' && t !== 'equal' && t !== 'unequal');
 }
 
 /**
@@ -443,12 +442,10 @@ function levelMayJoin(base: number, end: number): boolean {
   }
   for (let i = base; i < end; i++) {
     const a = slotLeaf[i];
-    const t = a.type;
     const s1 = slotSym1[i];
-    const deep = t !== 'symbol' && t !== 'equal' && t !== 'unequal';
     for (let j = base; j < end; j++) {
       const b = slotLeaf[j];
-      if (a !== b && ((s1 !== null && s1 === slotSym2[j]) || (deep && b.type === t))) return true;
+      if (a !== b && mayJoin(a, s1, b, slotSym2[j])) return true;
     }
   }
   return false;
@@ -461,7 +458,7 @@ function eliminateDupsPair(type: 'and' | 'or', i: number, j: number): void {
   if (e1.type === 'or' || e1.type === 'and') eliminateDupsLevel(e1);
   const a = slotGet(i);
   const b = slotGet(j);
-  if (!mayJoin(a, b)) return;
+  if (!mayJoin(a, joinSym1(a), b, joinSym2(b))) return;
   const s = symRef();
   const tmp = type === 'or' ? joinOr(a, b) : joinAnd(a, b);
   if (tmp) {

@@ -109,12 +109,9 @@ export function prepareFile(text: string): PreparedFile {
 const memo = new Map<string, string>();
 const MEMO_LIMIT = 8192;
 
-/**
- * The sha1 (hex) of a file's bytes (or of its text as the parser reads it, latin1: one char per
- * byte, which hashes the same): the key of a prepared file in the memo and in the cache.
- */
-export function contentHash(bytes: Buffer | string): string {
-  return typeof bytes === 'string' ? createHash('sha1').update(bytes, 'latin1').digest('hex') : hash('sha1', bytes, 'hex');
+/** The sha1 (hex) of a file's bytes: the key of a prepared file in the memo and in the cache. */
+export function contentHash(bytes: Buffer): string {
+  return hash('sha1', bytes, 'hex');
 }
 
 /** A prepared file with its JSON text (what the memo and the cache hold). */
