@@ -95,7 +95,11 @@ function runOnce(argv, extraEnv = {}) {
 }
 
 // ---- kbuildts: warm-up run (fills the parse cache and records the probe answers) ----
-const kArgv = (mode) => [process.execPath, cli, 'config', mode, ...(mode === 'defconfig' ? [defconfigRel] : []), '-s', '--srctree', src.srcDir, '--arch', arch, '--cross-compile', crossCompile];
+// The CLI runs as the installed `kbuildts` command does: with the node options of its `#!` line
+// (src/cli/main.ts: the young generation's size), under this node.
+const shebang = readFileSync(cli, 'utf8').split('\n', 1)[0];
+const nodeOptions = /^#!\/usr\/bin\/env -S node(?: |$)/.test(shebang) ? shebang.split(' ').slice(3) : [];
+const kArgv = (mode) => [process.execPath, ...nodeOptions, cli, 'config', mode, ...(mode === 'defconfig' ? [defconfigRel] : []), '-s', '--srctree', src.srcDir, '--arch', arch, '--cross-compile', crossCompile];
 // --objtree: the cwd (runOnce makes a fresh one); conf runs in the object tree as well.
 const kbuildts = (mode, extraEnv) => runOnce([...kArgv(mode), '--objtree', '.'], extraEnv);
 kbuildts('alldefconfig', {});
@@ -202,6 +206,7 @@ runpy.run_path(sys.argv[0], run_name='__main__')
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`kbuildts config vs scripts/kconfig/conf vs Kconfiglib: Linux ${src.kernelVersion}, ARCH=${arch}, ${runs} runs each, alternating (median wall time, peak RSS)`);
 console.log(`probe table: ${table.size} commands recorded; C replayed = conf relinked with a table-driven popen() (-Wl,--wrap=popen)`);
+console.log(`kbuildts runs as its #! line says: node ${nodeOptions.join(' ')} dist/cli/main.js`);
 if (klib) console.log(klib.note);
 const targets = [];
 for (const mode of values.modes.split(',')) {

@@ -41,6 +41,17 @@ test('a good run keeps the previous .config as .config.old', async () => {
   expect(readFileSync(join(obj, '.config'), 'utf8')).toMatch(/^CONFIG_A=y$/m);
 });
 
+test('the installed command: dist/cli/main.js runs by its #! line (env -S node with V8 options)', async () => {
+  // npm links the bin to this file; its #! line passes the young generation's size to node
+  // (src/cli/main.ts). A bad option or a lost exec bit (package.json build) fails here.
+  expect(readFileSync(CLI, 'utf8').split('\n', 1)[0]).toMatch(/^#!\/usr\/bin\/env -S node --max-semi-space-size=\d+ --min-semi-space-size=\d+$/);
+  const { src, obj } = tree('mainmenu "t"\n\nconfig A\n\tbool "a"\n\tdefault y\n');
+  const r = await execa(CLI, ['config', 'alldefconfig', '--srctree', src, '--objtree', obj], { reject: false });
+  expect(r.stderr).toBe('');
+  expect(r.exitCode).toBe(0);
+  expect(readFileSync(join(obj, '.config'), 'utf8')).toMatch(/^CONFIG_A=y$/m);
+});
+
 test('config ends as soon as its work is done, with every line of a long output through a pipe', async () => {
   // listnewconfig prints one line per symbol (~200 kB, more than a pipe holds): the process
   // exits right after its action (src/cli/main.ts exitOnceFlushed) but never before stdout is written.

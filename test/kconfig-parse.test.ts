@@ -9,6 +9,7 @@
  * - error fixtures: our `file:line:col: message` and C's `file:line: message` for the same input.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,7 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { kconfigEnvironment } from '../src/kconfig/environment.js';
 import { KconfigError } from '../src/kconfig/model.js';
 import { parseKconfig, type ParsedKconfig } from '../src/kconfig/parse.js';
-import { clearPreparedMemo } from '../src/kconfig/parse-cache.js';
+import { clearPreparedMemo, decodeStmt, encodeStmt, prepareFile, readExpr, readRef, type Code, type CodeStmt, type ExprBuilder } from '../src/kconfig/parse-cache.js';
+import { parseLine, type ExprAst, type Stmt, type SymRef } from '../src/kconfig/grammar.js';
+import { Preprocessor, tokenizeLine } from '../src/kconfig/preprocess.js';
 import { loadManifest } from '../src/runner/cache.js';
 import { buildDump, cDump as runDump, dumpTree, firstDifference } from './kconfig-dump.js';
 
@@ -129,6 +132,108 @@ describe('the content-hash cache and the probe hook', () => {
   });
 });
 
+describe('the parse cache: the flat code of a prepared file', () => {
+  /** Rebuilds the grammar's expression AST from the code (the inverse of encodeExpr). */
+  const astBuilder: ExprBuilder<ExprAst, SymRef> = {
+    sym: (w, q) => (q ? { w, q: true } : { w }),
+    leaf: (s) => (s.q ? { t: 'sym', s } : s.w),
+    not: (e) => ({ t: 'not', e }),
+    and: (l, r) => ({ t: 'and', l, r }),
+    or: (l, r) => ({ t: 'or', l, r }),
+    cmp: (t, l, r) => ({ t, l, r }),
+  };
+  /** The grammar's statement back from a decoded one. */
+  const back = (code: Code, d: CodeStmt): Stmt => {
+    const e = (i: number): ExprAst | null => readExpr(code, i, astBuilder);
+    const { end: _end, ...rest } = d;
+    switch (d.k) {
+      case 'type': case 'select': case 'imply': case 'prompt': case 'visible':
+        return { ...rest, cond: e(d.cond) } as Stmt;
+      case 'depends': case 'if':
+        return { ...rest, expr: e(d.expr)! } as Stmt;
+      case 'default':
+        return { ...rest, expr: e(d.expr)!, cond: e(d.cond) } as Stmt;
+      case 'range':
+        return { k: 'range', a: readRef(code, d.a, astBuilder), b: readRef(code, d.b, astBuilder), cond: e(d.cond) };
+      default:
+        return rest as Stmt;
+    }
+  };
+  const pp = new Preprocessor({});
+  const tokenize = (text: string): string[] => tokenizeLine({ kind: 'stmt', text, line: 1, col: 1 }, pp, []).tokens;
+  const lines = [
+    'config FOO', 'menuconfig BAR', 'help', 'bool', 'tristate "a \\"q\\"" if A && (B || !C)', 'string "s"',
+    'depends on A = "x" && B != C || D < 1 && E <= F || G > H && I >= "J"', 'select X if !Y', 'imply Z',
+    'default y if "y"', 'def_bool !A || B', 'def_tristate m', 'range 1 "10" if A', 'prompt "p" if A',
+    'if A && B', 'endif', 'endmenu', 'endchoice', 'optional', 'modules', 'source "a/Kconfig"', 'comment "c"',
+    'menu "m"', 'mainmenu "mm"', 'choice', 'choice NAME', 'visible if A', 'visible', 'int', 'hex "h"',
+  ];
+
+  test('every statement kind goes through JSON and back unchanged, followed by the next one', () => {
+    const code: unknown[] = [];
+    const stmts: Stmt[] = [];
+    for (const [n, line] of lines.entries()) {
+      const st = parseLine(tokenize(line));
+      expect(st).not.toBeNull();
+      stmts.push(st!);
+      encodeStmt(st!, n + 1, 2, code);
+    }
+    const parsed = JSON.parse(JSON.stringify(code)) as Code;
+    let i = 0;
+    for (const [n, st] of stmts.entries()) {
+      expect([parsed[i + 1], parsed[i + 2]]).toEqual([n + 1, 2]);
+      const d = decodeStmt(parsed, i);
+      expect(back(parsed, d)).toEqual(st);
+      i = d.end;
+    }
+    expect(i).toBe(parsed.length);
+  });
+
+  test('a prepared file keeps help text, lines with `$`, assignments, token lines and warnings in order', () => {
+    const f = prepareFile('X := 1\nconfig A\n\tbool "a"\n\thelp\n\t  Help.\nconfig $(X)\noptional\nconfig B\n\tdefault "\\\xe9" if A');
+    const code = JSON.parse(JSON.stringify(f.code)) as Code;
+    expect(code[0]).toMatchObject({ kind: 'assign', name: 'X' });
+    expect(code.slice(1, 4)).toEqual([10, 2, 1]); // config A at 2:1
+    expect(code).toContain('Help.');
+    expect(code).toContainEqual(expect.objectContaining({ kind: 'stmt', text: 'config $(X)' }));
+    expect(code).toContainEqual(['optional']); // kept as tokens
+    // The file ends inside the last line (OP_EOF 2), a `default` (17) with a quoted operand (4).
+    expect(code.slice(-8)).toEqual([2, 17, 9, 2, 'default', 4, '\xe9', 'A']);
+  });
+});
+
+describe('which file a `source` opens (zconf_fopen())', () => {
+  test('the object tree first, then $srctree; directories are passed over; the bytes read are what is hashed', () => {
+    const srctree = mkdtempSync(join(scratch, 'fopen-src-'));
+    const objtree = mkdtempSync(join(scratch, 'fopen-obj-'));
+    for (const d of ['sub', 'dir', 'only']) mkdirSync(join(srctree, d));
+    writeFileSync(join(srctree, 'Kconfig'), 'source "sub/Kconfig"\nsource "dir/Kconfig"\nsource "only/Kconfig"\nsource "empty"\n');
+    writeFileSync(join(srctree, 'sub', 'Kconfig'), 'config FROM_SRC\n\tbool\n');
+    writeFileSync(join(srctree, 'dir', 'Kconfig'), 'config DIR_SRC\n\tbool\n');
+    writeFileSync(join(srctree, 'only', 'Kconfig'), 'config ONLY_SRC\n\tbool\n');
+    writeFileSync(join(srctree, 'empty'), '');
+    // The object tree shadows sub/Kconfig, has a directory named dir/Kconfig, and no only/.
+    mkdirSync(join(objtree, 'sub'));
+    mkdirSync(join(objtree, 'dir', 'Kconfig'), { recursive: true });
+    writeFileSync(join(objtree, 'sub', 'Kconfig'), 'config FROM_OBJ\n\tbool\n');
+    const t = parseKconfig({ srctree, objtree, env: { srctree, ARCH: 'x' }, cache: false, log: () => {} });
+    expect(['FROM_OBJ', 'FROM_SRC', 'DIR_SRC', 'ONLY_SRC'].map((n) => t.byName.has(n))).toEqual([true, false, true, true]);
+    expect(t.files).toEqual(['Kconfig', 'sub/Kconfig', 'dir/Kconfig', 'only/Kconfig', 'empty']);
+    const where = [...t.filesRead].map(([name, f]) => [name, f.path, f.size]);
+    expect(where).toEqual([
+      ['Kconfig', join(srctree, 'Kconfig'), 79],
+      ['sub/Kconfig', join(objtree, 'sub', 'Kconfig'), 22],
+      ['dir/Kconfig', join(srctree, 'dir', 'Kconfig'), 21],
+      ['only/Kconfig', join(srctree, 'only', 'Kconfig'), 22],
+      ['empty', join(srctree, 'empty'), 0],
+    ]);
+    for (const f of t.filesRead.values()) expect(f.sha1).toBe(createHash('sha1').update(readFileSync(f.path)).digest('hex'));
+    // A name that is a directory under both trees cannot be opened.
+    writeFileSync(join(srctree, 'Kconfig'), 'config X\n\tbool\nsource "dir"\n');
+    expect(() => parseKconfig({ srctree, objtree, env: { srctree, ARCH: 'x' }, cache: false, log: () => {} })).toThrow('Kconfig:3:1: can\'t open file "dir"');
+  });
+});
+
 describe('the parse cache: packs and entries checked by content hash', () => {
   /** A small tree of three files in a fresh directory; returns its srctree. */
   const makeTree = (): string => {
@@ -204,7 +309,7 @@ describe('the parse cache: packs and entries checked by content hash', () => {
     // One entry damaged in place (same length): that file alone misses.
     for (const f of entriesOf(dir)) rmSync(join(dir, f));
     const good = readFileSync(packFile, 'latin1');
-    const at = good.indexOf('"items"', good.lastIndexOf(']\n{'));
+    const at = good.indexOf('"code"', good.indexOf('\n', good.indexOf('\n') + 1));
     writeFileSync(packFile, `${good.slice(0, at)}#${good.slice(at + 1)}`, 'latin1');
     const third = parse(srctree, cache);
     expect([third.cacheHits, third.cacheMisses]).toEqual([2, 1]);

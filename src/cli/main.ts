@@ -1,7 +1,15 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=128 --min-semi-space-size=128
 /**
  * The kbuildts command line. It is thin on purpose: each command module in ./commands parses
  * its options and calls the typed library function that does the work.
+ *
+ * The `#!` line gives V8 a young generation of 128 MB semi-spaces from the start (the default
+ * starts at 1 MB and grows to 16 MB). A config run allocates its whole Kconfig tree at once and
+ * keeps it: with the default, V8 scavenges a dozen times and copies the live tree twice (into the
+ * other semi-space, then into the old generation), some 70 ms of a 0.5 s warm allyesconfig and
+ * 90 ms of a parsed one on the 6.1 arm64 tree; with this setting it does not collect at all.
+ * Peak RSS moves by -8 MB (warm) to +40 MB (tree parsed). `env -S` is GNU coreutils 8.30+ and
+ * BSD env. `node dist/cli/main.js` runs without the setting; the same output, more GC.
  */
 import { createRequire } from 'node:module';
 

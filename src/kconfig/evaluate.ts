@@ -86,13 +86,18 @@ export function useContext(c: EvalContext | null): EvalContext | null {
   return prev;
 }
 
-/** strhash() of symbol.c: FNV-1a over the name's bytes as (signed) C chars. */
+/**
+ * strhash() of symbol.c: FNV-1a over the name's bytes as (signed) C chars. The bytes are the
+ * name's latin1 encoding, the low byte of each UTF-16 unit (what Buffer.from(name, 'latin1')
+ * holds), read here without making the buffer.
+ */
 export function strhash(name: string): number {
+  // 32-bit arithmetic throughout: ^ and Math.imul read their operands as int32, which keeps
+  // the low 32 bits that C's unsigned arithmetic computes; the result is read back unsigned.
   let hash = 2166136261;
-  const bytes = Buffer.from(name, 'latin1');
-  for (const b of bytes) {
-    const c = b >= 0x80 ? (b - 256) >>> 0 : b;
-    hash = Math.imul((hash ^ c) >>> 0, 0x01000193) >>> 0;
+  for (let i = 0; i < name.length; i++) {
+    const b = name.charCodeAt(i) & 0xff;
+    hash = Math.imul(hash ^ (b >= 0x80 ? b - 256 : b), 0x01000193);
   }
   return hash >>> 0;
 }
@@ -149,17 +154,25 @@ function prepareSymbols(tree: KconfigTree): Sym[] {
   fixConst(t.symbolMod, 'm', mod, SymbolType.Tristate, SYMBOL_CONST | SYMBOL_VALID);
   fixConst(t.symbolNo, 'n', no, SymbolType.Tristate, SYMBOL_CONST | SYMBOL_VALID);
   fixConst(t.symbolEmpty, '', no, SymbolType.Unknown, SYMBOL_VALID);
-  const statics = new Set([t.symbolYes, t.symbolMod, t.symbolNo, t.symbolEmpty]);
   const size = symbolHashSize(tree.version);
-  const keyed: { s: Sym; b: number; i: number }[] = [];
-  tree.symbols.forEach((s, i) => {
-    if (statics.has(s)) return;
+  // symbol_hash[] of symbol.c: sym_lookup() puts each new symbol at the head of its bucket's
+  // list, so the table's order is bucket by bucket, the newest symbol first. The same lists here:
+  // `head` per bucket and `next` per symbol (indices into tree.symbols, -1 ends a list).
+  const syms = tree.symbols;
+  const head = new Int32Array(size).fill(-1);
+  const next = new Int32Array(syms.length);
+  for (let i = 0; i < syms.length; i++) {
+    const s = syms[i];
+    if (s === t.symbolYes || s === t.symbolMod || s === t.symbolNo || s === t.symbolEmpty) continue;
     while (s.def.length < S_DEF_COUNT) s.def.push({ val: null, tri: no });
     if (!s.curr) s.curr = { val: null, tri: no };
-    keyed.push({ s, b: s.name === null ? 0 : strhash(s.name) % size, i });
-  });
-  keyed.sort((a, b) => a.b - b.b || b.i - a.i);
-  return keyed.map((k) => k.s);
+    const b = s.name === null ? 0 : strhash(s.name) % size;
+    next[i] = head[b];
+    head[b] = i;
+  }
+  const order: Sym[] = [];
+  for (let b = 0; b < size; b++) for (let i = head[b]; i >= 0; i = next[i]) order.push(syms[i]);
+  return order;
 }
 
 /** The choice bookkeeping of a choice symbol (created on first use). */

@@ -137,15 +137,6 @@ function childRef(p: AndOr, side: 'left' | 'right'): Ref {
   return { get: () => p[side], set: (v) => { p[side] = v; } };
 }
 
-function varRef(init: Expr): Ref & { v: Expr } {
-  const r = {
-    v: init,
-    get: () => r.v,
-    set: (x: Expr) => { r.v = x; },
-  };
-  return r;
-}
-
 /**
  * expr_eliminate_eq(): remove operands common to both expressions (in place through the refs).
  * Null expressions are left alone.
@@ -186,18 +177,111 @@ export function exprEq(e1: Expr | null, e2: Expr | null): boolean {
     case 'not':
       return exprEq(e1.expr, (e2 as { expr: Expr }).expr);
     case 'and':
-    case 'or': {
-      const a = varRef(copyNode(e1));
-      const b = varRef(copyNode(e2));
-      const old = transCount;
-      exprEliminateEq(a, b);
-      const res = a.v.type === 'symbol' && b.v.type === 'symbol' && a.v.sym === b.v.sym;
-      transCount = old;
-      return res;
-    }
+    case 'or':
+      return eqAndOr(e1, e2 as AndOr);
     default:
       return false;
   }
+}
+
+/**
+ * The leaves of the two levels {@link eqAndOr} compares, in one stack (`eqTop` its height; a
+ * nested call pushes above its caller's leaves and pops them), and per leaf whether
+ * __expr_eliminate_eq() replaced it by y/n.
+ */
+const eqLeaf: Expr[] = [];
+const eqGone: boolean[] = [];
+let eqTop = 0;
+/** The next leaf index {@link ynLevelSym} reads. */
+let eqNext = 0;
+
+/** Push the leaves of the `type` level under `e` (itself of that type), left to right. */
+function pushEqLeaves(e: AndOr, type: 'and' | 'or'): void {
+  const l = e.left;
+  if (l.type === type) pushEqLeaves(l as AndOr, type);
+  else eqLeaf[eqTop++] = l;
+  const r = e.right;
+  if (r.type === type) pushEqLeaves(r as AndOr, type);
+  else eqLeaf[eqTop++] = r;
+}
+
+/**
+ * expr_eq() of two &&/|| expressions of the same type, without the copies C makes: 6.1 copies
+ * both, runs expr_eliminate_eq() on the copies (which replaces each pair of equal leaves of the
+ * two top levels by y for && or n for ||), then expr_eliminate_yn(), and compares the results
+ * (6.12 builds new nodes instead of rewriting copies: the same answer).
+ *
+ * The same computation without rewriting: __expr_eliminate_eq() visits the leaf pairs with the
+ * first expression's leaves outside and the second's inside, both left to right; a replaced
+ * leaf (now y/n) can never be equal to a leaf again (a y/n leaf compared with the same y/n is
+ * skipped, with anything else it is unequal), so replacements are marks (`eqGone`) on the
+ * original leaves. expr_eliminate_yn() is then simulated by {@link ynLevelSym}, which yields
+ * only what the comparison reads: the symbol the result is, or null when it is not a symbol.
+ */
+function eqAndOr(e1: AndOr, e2: AndOr): boolean {
+  const type = e1.type;
+  const s = symRef();
+  const base = eqTop;
+  pushEqLeaves(e1, type);
+  const mid = eqTop;
+  pushEqLeaves(e2, type);
+  const end = eqTop;
+  for (let i = base; i < end; i++) eqGone[i] = false;
+  for (let i = base; i < mid; i++) {
+    const l1 = eqLeaf[i];
+    const yn = l1.type === 'symbol' && (l1.sym === s.yes || l1.sym === s.no);
+    for (let j = mid; j < end && !eqGone[i]; j++) {
+      if (eqGone[j]) continue;
+      const l2 = eqLeaf[j];
+      if (yn && l2.type === 'symbol' && l2.sym === (l1 as { sym: Sym }).sym) continue;
+      if (exprEq(l1, l2)) eqGone[i] = eqGone[j] = true;
+    }
+  }
+  const c = type === 'or' ? s.no : s.yes;
+  eqNext = base;
+  const r1 = ynLevelSym(e1, type, c);
+  eqNext = mid;
+  const r2 = ynLevelSym(e2, type, c);
+  eqTop = base;
+  return r1 !== null && r1 === r2;
+}
+
+/**
+ * What expr_eliminate_yn() makes of the `type` level under `e` whose leaves, from index
+ * `eqNext` on, are marked in `eqGone` as replaced by the constant `c`: the symbol of the result
+ * when it is a symbol, else null. Consumes the level's leaf indices.
+ */
+function ynLevelSym(e: AndOr, type: 'and' | 'or', c: Sym): Sym | null {
+  const l = e.left.type === type ? ynLevelSym(e.left as AndOr, type, c) : eqGone[eqNext++] ? c : ynSym(e.left);
+  const r = e.right.type === type ? ynLevelSym(e.right as AndOr, type, c) : eqGone[eqNext++] ? c : ynSym(e.right);
+  return ynCombine(type, l, r);
+}
+
+/** What expr_eliminate_yn() makes of `e`: the symbol of the result when it is one, else null. */
+function ynSym(e: Expr): Sym | null {
+  if (e.type === 'symbol') return e.sym;
+  if (e.type !== 'and' && e.type !== 'or') return null;
+  return ynCombine(e.type, ynSym(e.left), ynSym(e.right));
+}
+
+/**
+ * The rule of expr_eliminate_yn() for a `type` node whose simplified operands are the symbols
+ * `l`/`r` (null: not a symbol): the symbol of the result, or null when it is not a symbol (the
+ * node itself).
+ */
+function ynCombine(type: 'and' | 'or', l: Sym | null, r: Sym | null): Sym | null {
+  const s = symRef();
+  const absorb = type === 'and' ? s.no : s.yes;
+  const neutral = type === 'and' ? s.yes : s.no;
+  if (l !== null) {
+    if (l === absorb) return absorb;
+    if (l === neutral) return r;
+  }
+  if (r !== null) {
+    if (r === absorb) return absorb;
+    if (r === neutral) return l;
+  }
+  return null;
 }
 
 /**
@@ -431,9 +515,10 @@ function eliminateDupsLevel(x: AndOr): void {
 
 /**
  * Whether some pair of the leaves in slots [base, end) passes {@link mayJoin} (fills slotLeaf,
- * slotSym1 and slotSym2 for those slots: O(n) symbol lookups, then O(n²) comparisons).
+ * slotSym1 and slotSym2 for those slots: O(n) symbol lookups, then O(n²) comparisons). Pairs of
+ * two slots below `known` are left out (their leaves are known not to join; default: none).
  */
-function levelMayJoin(base: number, end: number): boolean {
+function levelMayJoin(base: number, end: number, known = base): boolean {
   for (let i = base; i < end; i++) {
     const a = slotGet(i);
     slotLeaf[i] = a;
@@ -443,7 +528,7 @@ function levelMayJoin(base: number, end: number): boolean {
   for (let i = base; i < end; i++) {
     const a = slotLeaf[i];
     const s1 = slotSym1[i];
-    for (let j = base; j < end; j++) {
+    for (let j = i < known ? known : base; j < end; j++) {
       const b = slotLeaf[j];
       if (a !== b && mayJoin(a, s1, b, slotSym2[j])) return true;
     }
@@ -492,6 +577,43 @@ function levelNoJoin(x: AndOr): boolean {
     if (a.type === 'and' || a.type === 'or') ok = levelNoJoin(a);
   }
   slotTop = base;
+  return ok;
+}
+
+/**
+ * Whether Linux 6.1's expr_eliminate_dups() would leave `x` = `a && b` exactly as it is, knowing
+ * that a pass of it over `a` alone joins nothing (`a` is what expr_eliminate_dups() returned,
+ * under the current symbol types; a pass is a pure function of the tree and those types).
+ *
+ * Until a pass over `x` joins something, it repeats the pass over `a`'s pairs and nested levels
+ * (none joins), so it joins nothing when no pair of its top level involving a leaf of `b`
+ * passes {@link mayJoin} and no nested level under a leaf of `b` can join ({@link levelNoJoin}).
+ * Only those are checked here: about n·m pair tests instead of (n+m)² for n leaves of `a`.
+ * Reads only.
+ * @param x an `and` node whose left operand is `a` and right operand `b`
+ * @returns true when {@link exprEliminateDups}(x) (6.1) would return `x` unchanged
+ */
+export function exprDupsNoJoinAnd(x: Expr): boolean {
+  if (x.type !== 'and') return exprDupsNoJoin(x);
+  slotTop = 0;
+  if (x.left.type === 'and') pushLeafSlots(x.left, 'and');
+  else {
+    slotParent[slotTop] = x;
+    slotRight[slotTop++] = false;
+  }
+  const mid = slotTop;
+  if (x.right.type === 'and') pushLeafSlots(x.right, 'and');
+  else {
+    slotParent[slotTop] = x;
+    slotRight[slotTop++] = true;
+  }
+  const end = slotTop;
+  let ok = !levelMayJoin(0, end, mid);
+  for (let i = mid; ok && i < end; i++) {
+    const a = slotLeaf[i];
+    if (a.type === 'and' || a.type === 'or') ok = levelNoJoin(a);
+  }
+  slotTop = 0;
   return ok;
 }
 
@@ -630,16 +752,15 @@ export function exprTestsBoolForM(e: Expr | null): boolean {
  */
 export function exprTransform(e: Expr | null): Expr | null {
   if (!e) return null;
-  return transform(e);
+  return transform(e, symRef());
 }
 
-function transform(e: Expr): Expr {
-  const s = symRef();
+function transform(e: Expr, s: { yes: Sym; no: Sym; mod: Sym }): Expr {
   if (e.type === 'and' || e.type === 'or') {
-    e.left = transform(e.left);
-    e.right = transform(e.right);
+    e.left = transform(e.left, s);
+    e.right = transform(e.right, s);
   } else if (e.type === 'not') {
-    e.expr = transform(e.expr);
+    e.expr = transform(e.expr, s);
   }
   switch (e.type) {
     case 'equal':
@@ -664,7 +785,7 @@ function transform(e: Expr): Expr {
       const l = e.expr;
       switch (l.type) {
         case 'not':
-          return transform(l.expr);
+          return transform(l.expr, s);
         case 'equal':
         case 'unequal':
           return { type: l.type === 'equal' ? 'unequal' : 'equal', left: l.left, right: l.right };
@@ -675,9 +796,9 @@ function transform(e: Expr): Expr {
         case 'gth':
           return { type: l.type === 'lth' ? 'geq' : 'leq', left: l.left, right: l.right };
         case 'or':
-          return transform({ type: 'and', left: exprAllocNot(l.left), right: exprAllocNot(l.right) });
+          return transform({ type: 'and', left: exprAllocNot(l.left), right: exprAllocNot(l.right) }, s);
         case 'and':
-          return transform({ type: 'or', left: exprAllocNot(l.left), right: exprAllocNot(l.right) });
+          return transform({ type: 'or', left: exprAllocNot(l.left), right: exprAllocNot(l.right) }, s);
         case 'symbol':
           if (l.sym === s.yes) return exprAllocSymbol(s.no);
           if (l.sym === s.mod) return exprAllocSymbol(s.mod);

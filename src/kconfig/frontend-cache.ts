@@ -37,7 +37,7 @@ import { cacheDir } from '../runner/cache.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Expr, KconfigVersion } from './model.js';
 import type { ParsedKconfig } from './parse.js';
-import { findKconfigFile, parseKconfig } from './parse.js';
+import { findKconfigFile, objtreeFilter, parseKconfig } from './parse.js';
 import { finalizeTree } from './menu.js';
 import { probeCacheKey } from './probes.js';
 import { createContext, useContext, type EvalContext } from './evaluate.js';
@@ -167,15 +167,8 @@ function fileRecords(tree: ParsedKconfig, notAfter: number): FileRecord[] | null
  * identity (size, mtime, inode), or, when that changed but the size did not, by its digest.
  */
 function filesUnchanged(records: readonly FileRecord[], objtree: string, srctreeEnv: string): boolean {
-  // A relative name whose first component is not in the object tree cannot be found there: its
-  // file is looked up under $srctree only (one stat instead of two; a fresh O= tree has none).
-  const inObjtree = new Map<string, boolean>();
-  const mayBeInObjtree = (name: string): boolean => {
-    const first = name.split('/', 1)[0];
-    let has = inObjtree.get(first);
-    if (has === undefined) inObjtree.set(first, (has = statSync(join(objtree, first), { throwIfNoEntry: false }) !== undefined));
-    return has;
-  };
+  // A name the object tree cannot have is looked up under $srctree only (one stat instead of two).
+  const mayBeInObjtree = objtreeFilter(objtree);
   for (const [name, path, size, mtimeMs, ino, digest] of records) {
     let st;
     if (!isAbsolute(name) && !mayBeInObjtree(name) && path === join(srctreeEnv, name)) {

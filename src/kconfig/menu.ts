@@ -18,7 +18,7 @@ import type { Expr, KconfigTree, Menu, Property, PropType, Sym } from './model.j
 import { KconfigError, SymbolType, SYMBOL_CHOICEVAL, SYMBOL_DEF_USER, SYMBOL_WARNED } from './model.js';
 import {
   exprAllocAnd, exprAllocComp, exprAllocOr, exprAllocSymbol, exprCalcValue, exprContainsSymbol, exprCopy,
-  exprDependsSymbol, exprDupsNoJoin, exprEliminateDups, exprEliminateEq, exprEq, exprGstrPrint, exprGstrPrintRevdep, exprIsYes,
+  exprDependsSymbol, exprDupsNoJoin, exprDupsNoJoinAnd, exprEliminateDups, exprEliminateEq, exprEq, exprGstrPrint, exprGstrPrintRevdep, exprIsYes,
   exprTestsBoolForM, exprTransCompare, exprTransform,
 } from './expr.js';
 import {
@@ -40,17 +40,23 @@ function propWarn(prop: Property, msg: string): void {
 /** rewrite_m(): `m` becomes `m && MODULES` so that it is n without modules. In place. */
 function rewriteM(e: Expr | null): Expr | null {
   if (!e) return e;
+  const c = ctx();
+  return rewriteMNode(e, c.tree.symbolMod, c.modulesSym);
+}
+
+/** rewrite_m() of a node: `mod` is symbol_mod, `modules` modules_sym. */
+function rewriteMNode(e: Expr, mod: Sym, modules: Sym): Expr {
   switch (e.type) {
     case 'not':
-      e.expr = rewriteM(e.expr)!;
+      e.expr = rewriteMNode(e.expr, mod, modules);
       break;
     case 'or':
     case 'and':
-      e.left = rewriteM(e.left)!;
-      e.right = rewriteM(e.right)!;
+      e.left = rewriteMNode(e.left, mod, modules);
+      e.right = rewriteMNode(e.right, mod, modules);
       break;
     case 'symbol':
-      if (e.sym === ctx().tree.symbolMod) return exprAllocAnd(e, exprAllocSymbol(ctx().modulesSym));
+      if (e.sym === mod) return { type: 'and', left: e, right: exprAllocSymbol(modules) };
       break;
     default:
       break;
@@ -64,6 +70,7 @@ function menuSetType(entry: Menu, type: SymbolType): void {
   if (sym.type === type) return;
   if (sym.type === SymbolType.Unknown) {
     sym.type = type;
+    dupsFixed.clear(); // the joins read the types
     return;
   }
   menuWarn(entry, `ignoring type redefinition of '${sym.name ?? '<choice>'}' from '${symTypeName(sym.type)}' to '${symTypeName(type)}'`);
@@ -140,6 +147,7 @@ function finalizeChildDeps(menu: Menu, parentdep: Expr | null, copy: boolean): v
   basedep = exprTransform(basedep);
   basedep = andEliminateDups(parentdep, basedep, copy);
   menu.dep = basedep;
+  if (!copy && basedep) dupsFixed.add(basedep);
 
   const props: Property[] = menu.sym ? menu.sym.props : menu.prompt ? [menu.prompt] : [];
   // Iterate over a snapshot length: C walks the linked list, which finalisation of this node
@@ -160,6 +168,17 @@ function finalizeChildDeps(menu: Menu, parentdep: Expr | null, copy: boolean): v
 }
 
 /**
+ * (performance, 6.1) Menu dependencies that are fixed points of expr_eliminate_dups() under the
+ * current symbol types: a pass of it over them joins nothing. Every dependency
+ * {@link andEliminateDups} returns is one (either nothing would join, or it is what
+ * expr_eliminate_dups() returned after a pass that joined nothing), and stays one: it is not
+ * rewritten in place afterwards, and a pass is a pure function of the tree and the symbol types
+ * (the joins test bool/tristate), so the set is emptied when menu_set_type() changes a type.
+ * Filled and emptied by one {@link finalizeTree}.
+ */
+const dupsFixed = new Set<Expr>();
+
+/**
  * expr_eliminate_dups(expr_alloc_and(expr_copy(a), b)) as menu_finalize() writes it.
  *
  * (performance, 6.1 only: `copy` false) The copy of `a` exists because the elimination rewrites
@@ -168,11 +187,22 @@ function finalizeChildDeps(menu: Menu, parentdep: Expr | null, copy: boolean): v
  * place: later steps read them, copy them, or build new nodes on top (expr_trans_compare() makes
  * a new tree). The kernel tree's ~300,000 copied nodes per run were most of the front end's
  * garbage-collection work. 6.12 (`copy` true) keeps the copies: its elimination always rebuilds.
+ *
+ * `a` is nearly always the parent's dependency, a fixed point ({@link dupsFixed}), or a single
+ * leaf (a choice symbol), which no pass changes. Then `a` alone (b null: three in four calls)
+ * is the result, the elimination of a copy of it joining nothing; and for `a && b` only the
+ * pairs with a leaf of `b` need checking ({@link exprDupsNoJoinAnd}).
  */
 function andEliminateDups(a: Expr | null, b: Expr | null, copy: boolean): Expr | null {
   if (!copy) {
-    const shared = exprAllocAnd(a, b);
-    if (exprDupsNoJoin(shared)) return shared;
+    if (a && ((a.type !== 'and' && a.type !== 'or') || dupsFixed.has(a))) {
+      if (!b) return a;
+      const shared: Expr = { type: 'and', left: a, right: b };
+      if (exprDupsNoJoinAnd(shared)) return shared;
+    } else {
+      const shared = exprAllocAnd(a, b);
+      if (exprDupsNoJoin(shared)) return shared;
+    }
   }
   return exprEliminateDups(exprAllocAnd(exprCopy(a), b));
 }
@@ -444,7 +474,12 @@ export function finalizeTree(tree: KconfigTree, opts: FinalizeOptions = {}): Eva
     c.confChanged = true;
     return c;
   }
-  menuFinalize(root);
+  dupsFixed.clear();
+  try {
+    menuFinalize(root);
+  } finally {
+    dupsFixed.clear();
+  }
   resetDepStack();
   let errors = 0;
   let first: Sym | null = null;

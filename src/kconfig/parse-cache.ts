@@ -16,45 +16,294 @@ import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { splitLogicalLines, type LexItem } from './lexer.js';
+import { splitLogicalLines } from './lexer.js';
 import { Preprocessor, tokenizeLine } from './preprocess.js';
-import { exportShapes, importShapes, parseLine, type Stmt } from './grammar.js';
+import { exportShapes, importShapes, parseLine, type ExprAst, type Stmt, type SymRef } from './grammar.js';
 
 /** Stands for the file name in cached warnings (content can appear under several names). */
 export const FILE_MARK = '\u0000';
 
 /**
- * A statement line without `$`, prepared: its statement AST (the line's first token is at the
- * line's start, so errors need only line and col). Short keys: the kernel tree has about 100,000
- * of these in the cache, and JSON.parse time grows with their text.
+ * The prepared form of a file is one flat array (its "code"), because JSON.parse of the kernel
+ * tree's ~100,000 statements as objects cost four times as much as of the same data as
+ * primitives in arrays, and each object became garbage right after its statement was handled.
+ * Items follow each other in file order:
+ *
+ * - `OP_HELP, text, line, endLine`: help text (lexer.ts HelpText);
+ * - a lexer item as an object (StmtLine with `$`, AssignLine): handled during the parse;
+ * - `[OP_EOF,] [OP_WARN, warnings,] OP_TOKENS, line, col, tokens`: a line without `$` kept as
+ *   canonical tokens, parsed at parse time (a word `optional`, a keyword in 6.1 but not in 6.12,
+ *   or a line that is no statement: the parser's error needs the tokens);
+ * - `[OP_EOF,] [OP_WARN, warnings,] op, line, col, operands...`: a statement without `$`
+ *   (parseLine() of its canonical tokens, grammar.ts), op from {@link STMT_OPS}. OP_EOF: the file
+ *   ends inside this line (see StmtLine.atEof); OP_WARN: the tokenizer's warnings for the line,
+ *   with {@link FILE_MARK} for the file name.
+ *
+ * Operands: strings as they are; an absent prompt or choice name 0; an expression in prefix
+ * order (see {@link encodeExpr}), an absent condition 0.
  */
-export interface PreparedStmt {
-  /** Absent: tells this item from the lexer's (which all have a `kind`). */
-  kind?: undefined;
-  /** Line and column of the first token. */
-  l: number;
-  c: number;
-  /**
-   * The statement: parseLine() of the line's canonical tokens (grammar.ts). Absent when `t` is
-   * given instead.
-   */
-  s?: Stmt;
-  /**
-   * The canonical tokens, for the lines parsed at parse time: a word `optional` (a keyword in
-   * 6.1 but not in 6.12) or a line that is no statement (the parser's error needs the tokens).
-   */
-  t?: string[];
-  /** 1: the file ends inside this line (see StmtLine.atEof). */
-  e?: 1;
-  /** Tokenizer warnings of that line, with {@link FILE_MARK} for the file name. */
-  w?: string[];
+export type Code = readonly unknown[];
+
+/** Item and expression opcodes of {@link Code}. */
+export const OP_HELP = 1;
+export const OP_EOF = 2;
+export const OP_WARN = 3;
+export const OP_TOKENS = 4;
+/** Expression nodes: `X_AND l r`, `X_OR l r`, `X_NOT e`, `X_QUOTE text` (T_WORD_QUOTE), `cmp l r`. */
+const X_AND = 1;
+const X_OR = 2;
+const X_NOT = 3;
+const X_QUOTE = 4;
+const CMP_OPS = ['equal', 'unequal', 'lth', 'leq', 'gth', 'geq'] as const;
+/** First comparison opcode: X_CMP + index in CMP_OPS. */
+const X_CMP = 5;
+
+/** Statement opcodes (10 and up, so that they never meet the item opcodes). */
+const STMT_KINDS = [
+  'config', 'menuconfig', 'help', 'type', 'depends', 'select', 'imply', 'default', 'range', 'prompt', 'if',
+  'endif', 'endmenu', 'endchoice', 'optional', 'modules', 'source', 'comment', 'menu', 'mainmenu', 'choice', 'visible',
+] as const;
+const STMT_BASE = 10;
+/** Opcode of each statement kind. */
+export const STMT_OPS: Readonly<Record<Stmt['k'], number>> = Object.fromEntries(STMT_KINDS.map((k, i) => [k, STMT_BASE + i])) as Record<Stmt['k'], number>;
+
+/** A word (T_WORD) or quoted string (T_WORD_QUOTE) operand: the plain word, or X_QUOTE then the text. */
+function encodeRef(r: SymRef, out: unknown[]): void {
+  if (r.q) out.push(X_QUOTE);
+  out.push(r.w);
 }
 
-/** A logical line with what could be computed ahead of the parse (lines with `$` stay raw). */
-export type PreparedItem = LexItem | PreparedStmt;
+/** Append an expression in prefix order (null: 0). */
+export function encodeExpr(e: ExprAst | null, out: unknown[]): void {
+  if (e === null) out.push(0);
+  else if (typeof e === 'string') out.push(e);
+  else {
+    switch (e.t) {
+      case 'sym':
+        encodeRef(e.s, out);
+        return;
+      case 'not':
+        out.push(X_NOT);
+        encodeExpr(e.e, out);
+        return;
+      case 'and':
+      case 'or':
+        out.push(e.t === 'and' ? X_AND : X_OR);
+        encodeExpr(e.l, out);
+        encodeExpr(e.r, out);
+        return;
+      default:
+        out.push(X_CMP + CMP_OPS.indexOf(e.t));
+        encodeRef(e.l, out);
+        encodeRef(e.r, out);
+    }
+  }
+}
 
-/** The first token of a line that parsed as `st` (every statement starts with a keyword). */
-export function firstToken(st: Stmt): string {
+/** Append a statement at `line`:`col`: its opcode, position and operands. */
+export function encodeStmt(st: Stmt, line: number, col: number, out: unknown[]): void {
+  out.push(STMT_OPS[st.k], line, col);
+  switch (st.k) {
+    case 'config':
+    case 'menuconfig':
+      out.push(st.name);
+      break;
+    case 'type':
+      out.push(st.type, st.prompt ?? 0);
+      encodeExpr(st.cond, out);
+      break;
+    case 'depends':
+    case 'if':
+      encodeExpr(st.expr, out);
+      break;
+    case 'select':
+    case 'imply':
+      out.push(st.name);
+      encodeExpr(st.cond, out);
+      break;
+    case 'default':
+      out.push(st.kw);
+      encodeExpr(st.expr, out);
+      encodeExpr(st.cond, out);
+      break;
+    case 'range':
+      encodeRef(st.a, out);
+      encodeRef(st.b, out);
+      encodeExpr(st.cond, out);
+      break;
+    case 'prompt':
+      out.push(st.text);
+      encodeExpr(st.cond, out);
+      break;
+    case 'source':
+      out.push(st.kw, st.path);
+      break;
+    case 'comment':
+    case 'menu':
+    case 'mainmenu':
+      out.push(st.text);
+      break;
+    case 'choice':
+      out.push(st.name ?? 0);
+      break;
+    case 'visible':
+      encodeExpr(st.cond, out);
+      break;
+    default:
+      break;
+  }
+}
+
+/** Position after the expression (or symbol operand) that starts at `i`. */
+export function skipExpr(code: Code, i: number): number {
+  const x = code[i];
+  if (typeof x !== 'number' || x === 0) return i + 1;
+  if (x === X_AND || x === X_OR) return skipExpr(code, skipExpr(code, i + 1));
+  if (x === X_NOT) return skipExpr(code, i + 1);
+  if (x === X_QUOTE) return i + 2;
+  return skipExpr(code, skipExpr(code, i + 1)); // comparison: two symbol operands
+}
+
+/**
+ * A statement read back from {@link Code}: what parser.y's actions need, with every expression
+ * and symbol operand given by its position in the code (see {@link readExpr}); `end` is the
+ * position after the statement.
+ */
+export type CodeStmt = { end: number } & (
+  | { k: 'config' | 'menuconfig'; name: string }
+  | { k: 'help' }
+  | { k: 'type'; type: 'bool' | 'tristate' | 'string' | 'hex' | 'int'; prompt: string | null; cond: number }
+  | { k: 'depends'; expr: number }
+  | { k: 'select' | 'imply'; name: string; cond: number }
+  | { k: 'default'; kw: 'default' | 'def_bool' | 'def_tristate'; expr: number; cond: number }
+  | { k: 'range'; a: number; b: number; cond: number }
+  | { k: 'prompt'; text: string; cond: number }
+  | { k: 'if'; expr: number }
+  | { k: 'endif' | 'endmenu' | 'endchoice' | 'optional' | 'modules' }
+  | { k: 'source'; kw: 'source' | 'rsource' | 'osource' | 'orsource'; path: string }
+  | { k: 'comment' | 'menu' | 'mainmenu'; text: string }
+  | { k: 'choice'; name: string | null }
+  | { k: 'visible'; cond: number }
+);
+
+/**
+ * Read the statement whose opcode is at `i` (its line and column are at i + 1, i + 2).
+ * @throws Error when the code is not a statement there (a damaged cache entry)
+ */
+export function decodeStmt(code: Code, i: number): CodeStmt {
+  const k = STMT_KINDS[(code[i] as number) - STMT_BASE];
+  const p = i + 3;
+  switch (k) {
+    case 'config':
+    case 'menuconfig':
+      return { k, name: code[p] as string, end: p + 1 };
+    case 'type':
+      return { k, type: code[p] as 'bool', prompt: code[p + 1] === 0 ? null : (code[p + 1] as string), cond: p + 2, end: skipExpr(code, p + 2) };
+    case 'depends':
+    case 'if':
+      return { k, expr: p, end: skipExpr(code, p) };
+    case 'select':
+    case 'imply':
+      return { k, name: code[p] as string, cond: p + 1, end: skipExpr(code, p + 1) };
+    case 'default': {
+      const c = skipExpr(code, p + 1);
+      return { k, kw: code[p] as 'default', expr: p + 1, cond: c, end: skipExpr(code, c) };
+    }
+    case 'range': {
+      const b = skipExpr(code, p);
+      const c = skipExpr(code, b);
+      return { k, a: p, b, cond: c, end: skipExpr(code, c) };
+    }
+    case 'prompt':
+      return { k, text: code[p] as string, cond: p + 1, end: skipExpr(code, p + 1) };
+    case 'source':
+      return { k, kw: code[p] as 'source', path: code[p + 1] as string, end: p + 2 };
+    case 'comment':
+    case 'menu':
+    case 'mainmenu':
+      return { k, text: code[p] as string, end: p + 1 };
+    case 'choice':
+      return { k, name: code[p] === 0 ? null : (code[p] as string), end: p + 1 };
+    case 'visible':
+      return { k, cond: p, end: skipExpr(code, p) };
+    case 'help':
+    case 'endif':
+    case 'endmenu':
+    case 'endchoice':
+    case 'optional':
+    case 'modules':
+      return { k, end: p };
+    default:
+      throw new Error(`bad statement code ${String(code[i])}`);
+  }
+}
+
+/** What {@link readExpr} builds for each node: parse.ts turns them into the model's Expr. */
+export interface ExprBuilder<E, S> {
+  /** sym_lookup(word, 0) (quoted false) or sym_lookup(text, SYMBOL_CONST) (quoted true). */
+  sym(name: string, quoted: boolean): S;
+  leaf(s: S): E;
+  not(e: E): E;
+  and(l: E, r: E): E;
+  or(l: E, r: E): E;
+  cmp(op: (typeof CMP_OPS)[number], l: S, r: S): E;
+}
+
+/** True when the expression at `i` is a plain word (T_WORD, not a string). */
+export const isWordAt = (code: Code, i: number): boolean => typeof code[i] === 'string';
+
+/** The word at `i` when {@link isWordAt}. */
+export const wordAt = (code: Code, i: number): string => code[i] as string;
+
+/** Symbol operand at `i`: a word, or X_QUOTE and the string's text. */
+export function readRef<S>(code: Code, i: number, b: ExprBuilder<unknown, S>): S {
+  const x = code[i];
+  return x === X_QUOTE ? b.sym(code[i + 1] as string, true) : b.sym(x as string, false);
+}
+
+/** Read position of {@link readExpr} (a cursor: no second walk to find the right operand). */
+let at = 0;
+
+/**
+ * Build the expression at `i` (left operand first, as parser.y's actions look symbols up);
+ * null for an absent condition (0).
+ */
+export function readExpr<E, S>(code: Code, i: number, b: ExprBuilder<E, S>): E | null {
+  at = i;
+  return readAt(code, b);
+}
+
+function readAt<E, S>(code: Code, b: ExprBuilder<E, S>): E | null {
+  const x = code[at++];
+  if (typeof x === 'string') return b.leaf(b.sym(x, false));
+  if (x === 0) return null;
+  switch (x) {
+    case X_QUOTE:
+      return b.leaf(b.sym(code[at++] as string, true));
+    case X_NOT:
+      return b.not(readAt(code, b)!);
+    case X_AND:
+    case X_OR: {
+      const l = readAt(code, b)!;
+      const r = readAt(code, b)!;
+      return x === X_AND ? b.and(l, r) : b.or(l, r);
+    }
+    default: {
+      const l = refAt(code, b);
+      const r = refAt(code, b);
+      return b.cmp(CMP_OPS[(x as number) - X_CMP], l, r);
+    }
+  }
+}
+
+/** The symbol operand at the cursor (see {@link readRef}). */
+function refAt<S>(code: Code, b: ExprBuilder<unknown, S>): S {
+  const x = code[at++];
+  return x === X_QUOTE ? b.sym(code[at++] as string, true) : b.sym(x as string, false);
+}
+
+/** The first token of a statement (every statement starts with a keyword). */
+export function firstToken(st: CodeStmt): string {
   switch (st.k) {
     case 'type':
       return st.type;
@@ -68,7 +317,8 @@ export function firstToken(st: Stmt): string {
 
 /** One prepared file. */
 export interface PreparedFile {
-  items: PreparedItem[];
+  /** The file's items, see {@link Code}. */
+  code: Code;
   /** Lexer warnings, with {@link FILE_MARK} for the file name. */
   warnings: string[];
   /** yylineno at the end of the file (1 + number of newlines). */
@@ -83,21 +333,27 @@ export function prepareFile(text: string): PreparedFile {
   const lex = splitLogicalLines(text, FILE_MARK);
   const pp = new Preprocessor({});
   pp.file = FILE_MARK;
-  const items = lex.items as PreparedItem[];
-  for (let i = 0; i < items.length; i++) {
-    const it = items[i];
-    if (it.kind !== 'stmt' || it.text.includes('$')) continue;
+  const code: unknown[] = [];
+  for (const it of lex.items) {
+    if (it.kind === 'help') {
+      code.push(OP_HELP, it.text, it.line, it.endLine);
+      continue;
+    }
+    if (it.kind !== 'stmt' || it.text.includes('$')) {
+      code.push(it);
+      continue;
+    }
     const warnings: string[] = [];
     const tokens = tokenizeLine(it, pp, warnings).tokens;
     // Lines kept as tokens are parsed during the parse: parsing them here too puts their
     // shape in the grammar's persisted table, so that parse needs no grammar.
     const st = tokens.length ? parseLine(tokens) : null;
-    const p: PreparedStmt = st && !tokens.includes('optional') ? { l: it.line, c: it.col, s: st } : { l: it.line, c: it.col, t: tokens };
-    if (it.atEof) p.e = 1;
-    if (warnings.length) p.w = warnings;
-    items[i] = p;
+    if (it.atEof) code.push(OP_EOF);
+    if (warnings.length) code.push(OP_WARN, warnings);
+    if (st && !tokens.includes('optional')) encodeStmt(st, it.line, it.col, code);
+    else code.push(OP_TOKENS, it.line, it.col, tokens);
   }
-  return { items, warnings: lex.warnings, lines: lex.lines };
+  return { code, warnings: lex.warnings, lines: lex.lines };
 }
 
 /**
@@ -120,27 +376,33 @@ export interface PreparedJson {
   json: string;
 }
 
-/** {@link prepareFile} with the JSON text of its result. */
-function prepareJson(text: string): PreparedJson {
-  const file = prepareFile(text);
+/**
+ * {@link prepareFile} of a file's bytes, with the JSON text of its result. The bytes are decoded
+ * as latin1 (one char per byte, as the C lexer sees the file: no UTF-8 decoding), and only here:
+ * a file served by the memo or the cache is never decoded.
+ */
+function prepareJson(bytes: Buffer): PreparedJson {
+  const file = prepareFile(bytes.toString('latin1'));
   return { file, json: JSON.stringify(file) };
 }
 
 /**
  * A prepared file through the in-process memo.
- * @param sha1 {@link contentHash} of `text`
- * @param make the prepared file when it is not in the memo (default: {@link prepareFile})
+ * @param bytes the file's content
+ * @param sha1 {@link contentHash} of `bytes`
+ * @param make the prepared file when it is not in the memo (default: {@link prepareFile} of the
+ *   bytes decoded as latin1)
  * @returns a fresh copy of the prepared file (`file`), its JSON text, and whether it came from
  *   the memo
  */
 export function prepareMemo(
-  text: string,
+  bytes: Buffer,
   sha1: string,
-  make: (text: string, sha1: string) => PreparedJson = prepareJson,
+  make: (bytes: Buffer, sha1: string) => PreparedJson = prepareJson,
 ): PreparedJson & { memo: boolean } {
   const hit = memo.get(sha1);
   if (hit !== undefined) return { file: JSON.parse(hit) as PreparedFile, json: hit, memo: true };
-  const r = make(text, sha1);
+  const r = make(bytes, sha1);
   if (memo.size >= MEMO_LIMIT) memo.clear();
   memo.set(sha1, r.json);
   return { file: r.file, json: r.json, memo: false };
@@ -161,7 +423,7 @@ let saltValue: string | undefined;
 function salt(): string {
   if (saltValue === undefined) {
     const h = createHash('sha1');
-    h.update('kbuildts-parse-cache-2\0');
+    h.update('kbuildts-parse-cache-3\0');
     for (const rel of ['./lexer.js', './preprocess.js', './grammar.js', './parse-cache.js', '../../grammar/kconfig.ohm']) {
       try {
         h.update(readFileSync(fileURLToPath(new URL(rel, import.meta.url))));
@@ -180,7 +442,7 @@ function salt(): string {
 }
 
 /** First line of a pack file. */
-const PACK_MAGIC = 'kbuildts-parse-pack 1';
+const PACK_MAGIC = 'kbuildts-parse-pack 2';
 
 /**
  * The cache of prepared files in one directory. Failures to read or write are ignored.
@@ -332,19 +594,21 @@ export class ParseCache {
   }
 
   /**
-   * The prepared form of `text`: from the in-process memo, the pack, the file's own entry, or
-   * computed (and then stored in the memo and as the file's entry). A fresh copy each time.
-   * @param sha1 {@link contentHash} of `text`
+   * The prepared form of a file's content: from the in-process memo, the pack, the file's own
+   * entry, or computed (and then stored in the memo and as the file's entry). A fresh copy each
+   * time.
+   * @param bytes the file's content (decoded only when the file is prepared here)
+   * @param sha1 {@link contentHash} of `bytes`
    */
-  prepare(text: string, sha1: string): PreparedFile {
-    const r = prepareMemo(text, sha1, (t, h) => this.prepareDisk(t, h));
+  prepare(bytes: Buffer, sha1: string): PreparedFile {
+    const r = prepareMemo(bytes, sha1, (b, h) => this.prepareDisk(b, h));
     if (r.memo) this.memoHits++;
     if (!this.used.has(sha1)) this.used.set(sha1, r.json);
     return r.file;
   }
 
   /** The prepared file: from the pack, from the file's own entry, or computed. */
-  private prepareDisk(text: string, sha1: string): PreparedJson {
+  private prepareDisk(bytes: Buffer, sha1: string): PreparedJson {
     const packed = this.pack.get(sha1);
     const fromPack = packed === undefined ? null : parseEntry(packed);
     if (fromPack) {
@@ -365,7 +629,7 @@ export class ParseCache {
     }
     this.misses++;
     this.loadShapes();
-    const r = prepareJson(text);
+    const r = prepareJson(bytes);
     try {
       this.prune();
       writeFileAtomic(path, r.json);
@@ -384,11 +648,15 @@ export function asciiJson(json: string): string {
   return /[^\u0000-\u007f]/.test(json) ? json.replace(/[^\u0000-\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
 }
 
-/** A cache entry's prepared file, or null when the text is damaged (not JSON of that shape). */
+/**
+ * A cache entry's prepared file, or null when the text is damaged (not JSON of that shape). The
+ * code itself is trusted once its top level has the right shape: entries are written atomically,
+ * named by the file's content hash and the front end's salt, and truncation breaks the JSON.
+ */
 function parseEntry(json: string): PreparedFile | null {
   try {
     const f = JSON.parse(json) as Partial<PreparedFile> | null;
-    return f && Array.isArray(f.items) && Array.isArray(f.warnings) && typeof f.lines === 'number' ? (f as PreparedFile) : null;
+    return f && Array.isArray(f.code) && Array.isArray(f.warnings) && typeof f.lines === 'number' ? (f as PreparedFile) : null;
   } catch {
     return null;
   }

@@ -47,7 +47,7 @@
  * a `:=` that reads the variable it (re)defines sees "" (new) or the old value where C reads
  * uninitialised or freed memory; see also lexer.ts for `$(empty) help`-style lines.
  */
-import { readFileSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, posix, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type FastGlob from 'fast-glob';
@@ -68,9 +68,30 @@ import {
 } from './model.js';
 import { KEYWORDS, positionOf, splitLogicalLines, type LexItem, type StmtLine } from './lexer.js';
 import { EXP_MARK, Preprocessor, tokenizeLine, type MessageSink, type RunShell } from './preprocess.js';
-import { clearLineCache, parseLine, type ExprAst, type Stmt, type SymRef } from './grammar.js';
+import { clearLineCache, parseLine } from './grammar.js';
 import { SymbolTable } from './symbol-table.js';
-import { FILE_MARK, ParseCache, clearPreparedMemo, contentHash, firstToken, prepareMemo, type PreparedFile, type PreparedItem } from './parse-cache.js';
+import {
+  FILE_MARK,
+  OP_EOF,
+  OP_HELP,
+  OP_TOKENS,
+  OP_WARN,
+  ParseCache,
+  clearPreparedMemo,
+  contentHash,
+  decodeStmt,
+  encodeStmt,
+  firstToken,
+  isWordAt,
+  prepareMemo,
+  readExpr,
+  readRef,
+  wordAt,
+  type Code,
+  type CodeStmt,
+  type ExprBuilder,
+  type PreparedFile,
+} from './parse-cache.js';
 import { cacheDir } from '../runner/cache.js';
 import { runWithProbes, type ProbeOptions, type ProbeStats } from './probes.js';
 
@@ -302,6 +323,57 @@ export function findKconfigFile(name: string, objtree: string, srctreeEnv: strin
   return file(join(objtree, name)) ?? file(join(srctreeEnv, name));
 }
 
+/**
+ * For zconf_fopen()'s first candidate (the object tree): a relative name whose first component
+ * the object tree lacks cannot be found there (a fresh O= tree has none of them), so one stat per
+ * top-level name replaces one per file.
+ * @param objtree the object tree (the directory conf runs in)
+ * @returns a test: relative name -> whether `objtree/name` may exist (false: it does not); each
+ *   first component is looked up once and remembered by the returned function
+ */
+export function objtreeFilter(objtree: string): (name: string) => boolean {
+  const has = new Map<string, boolean>();
+  return (name) => {
+    const first = name.split('/', 1)[0];
+    let h = has.get(first);
+    if (h === undefined) has.set(first, (h = statSync(join(objtree, first), { throwIfNoEntry: false }) !== undefined));
+    return h;
+  };
+}
+
+/**
+ * Read the file at `path` if it is a regular file: open (non-blocking, so that a FIFO cannot
+ * stall the parse), fstat, read, close; one stat fewer than statSync() then readFileSync().
+ * @returns its stat (of the open file) and its bytes, or null when it cannot be opened or read or
+ *   is not a regular file (a directory, as findKconfigFile() passes over)
+ */
+export function readRegularFile(path: string): { stat: Stats; bytes: Buffer } | null {
+  let fd: number;
+  try {
+    fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return null;
+    // A size of 0 may be a file that does not know its size: read it to its end.
+    if (stat.size === 0) return { stat, bytes: readFileSync(fd) };
+    const bytes = Buffer.allocUnsafe(stat.size);
+    let n = 0;
+    while (n < bytes.length) {
+      const r = readSync(fd, bytes, n, bytes.length - n, null);
+      if (r === 0) break; // shorter than at the fstat: it is being rewritten
+      n += r;
+    }
+    return { stat, bytes: n === bytes.length ? bytes : bytes.subarray(0, n) };
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 class Parser {
   private readonly version: KconfigVersion;
   private readonly objtree: string;
@@ -312,6 +384,8 @@ class Parser {
   private readonly files: string[] = [];
   private readonly fileSet = new Set<string>();
   private readonly filesRead: ParsedKconfig['filesRead'] = new Map();
+  /** Whether a relative file name may be in the object tree (see readFile). */
+  private readonly mayBeInObjtree: (name: string) => boolean;
   private readonly rootMenu: Menu;
   private currentMenu: Menu;
   private currentEntry: Menu;
@@ -342,6 +416,7 @@ class Parser {
   constructor(private readonly opts: ParseOptions) {
     this.version = opts.version ?? '6.1';
     this.objtree = opts.objtree ?? opts.srctree;
+    this.mayBeInObjtree = objtreeFilter(this.objtree);
     this.srctreeEnv = opts.env.srctree ?? opts.srctree;
     this.pp = new Preprocessor(opts.env, opts.runShell, opts.log);
     this.rootMenu = newMenu(null, null, opts.file ?? 'Kconfig', 0);
@@ -405,26 +480,28 @@ class Parser {
   }
 
   /**
-   * zconf_fopen(): see {@link findKconfigFile}.
-   * @returns the text (latin1) and its {@link contentHash}, or null when the file cannot be read
+   * zconf_fopen(): the file `name` opens, read. The candidates and their order are those of
+   * {@link findKconfigFile}, with two steps fewer: the object-tree candidate of a relative name is
+   * skipped when the object tree has no entry named as the name's first component (it cannot be
+   * there; a fresh O= tree has none: one stat per top directory instead of one per file), and
+   * the last candidate is opened without a stat before ({@link readRegularFile}).
+   * @returns the bytes and their {@link contentHash}, or null when no candidate is a readable file
    */
-  private readFile(name: string): { text: string; sha1: string } | null {
-    const found = findKconfigFile(name, this.objtree, this.srctreeEnv);
-    if (found === null) return null;
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(found.path);
-    } catch {
-      return null;
+  private readFile(name: string): { bytes: Buffer; sha1: string } | null {
+    let path = name;
+    if (!isAbsolute(name)) {
+      path = join(this.srctreeEnv, name);
+      const inObjtree = join(this.objtree, name);
+      if (this.mayBeInObjtree(name) && statSync(inObjtree, { throwIfNoEntry: false })?.isFile()) path = inObjtree;
     }
-    // latin1: one char per byte, as the C lexer sees the file (no UTF-8 decoding).
-    const text = bytes.toString('latin1');
-    const sha1 = contentHash(bytes);
+    const read = readRegularFile(path);
+    if (read === null) return null;
+    const sha1 = contentHash(read.bytes);
     if (!this.filesRead.has(name)) {
-      const { size, mtimeMs, ino } = found.stat;
-      this.filesRead.set(name, { path: found.path, size, mtimeMs, ino, sha1 });
+      const { size, mtimeMs, ino } = read.stat;
+      this.filesRead.set(name, { path, size, mtimeMs, ino, sha1 });
     }
-    return { text, sha1 };
+    return { bytes: read.bytes, sha1 };
   }
 
   /** file_lookup(): record a file name once, in first-lookup order. */
@@ -436,14 +513,15 @@ class Parser {
   }
 
   /** Parse one file's statements (recursing into `source`). @returns its yylineno at EOF */
-  private processFile(name: string, { text, sha1 }: { text: string; sha1: string }): number {
-    const prep: PreparedFile = this.cache ? this.cache.prepare(text, sha1) : prepareMemo(text, sha1).file;
+  private processFile(name: string, { bytes, sha1 }: { bytes: Buffer; sha1: string }): number {
+    const prep: PreparedFile = this.cache ? this.cache.prepare(bytes, sha1) : prepareMemo(bytes, sha1).file;
     const saved = this.pp.file;
     this.open.push({ name, line: 0 });
     this.pp.file = name;
-    for (const item of prep.items) {
+    const code = prep.code;
+    for (let i = 0; i < code.length; ) {
       this.pp.file = name;
-      this.item(name, item);
+      i = this.item(name, code, i);
     }
     for (const w of prep.warnings) this.warnings.push(w.split(FILE_MARK).join(name));
     this.afterHelp = false; // <<EOF>> returns T_EOL
@@ -474,56 +552,92 @@ class Parser {
     this.warnings.push(`${this.file}:${this.line}: ${msg}`);
   }
 
-  private item(file: string, it: PreparedItem): void {
-    if (it.kind === 'help') {
-      // help: help_start T_HELPTEXT (the parser reduces at the text's end line).
-      this.file = this.curFile = file;
-      this.line = it.endLine;
-      const e = this.currentEntry;
-      if (e.help !== null) {
-        this.print(`warning: '${e.sym?.name ?? '<choice>'}' defined with more than one help text -- only the last one will be used`);
-      }
-      if (/^[ \f\n\r\t\v]*$/.test(it.text)) {
-        this.print(`warning: '${e.sym?.name ?? '<choice>'}' defined with blank help text`);
-      }
-      e.help = it.text;
-      this.afterHelp = true;
-      return;
+  /**
+   * Handle the item of a file's code (parse-cache.ts {@link Code}) at `i`.
+   * @returns the position of the next item
+   */
+  private item(file: string, code: Code, i: number): number {
+    let x = code[i];
+    if (x === OP_HELP) {
+      this.help(file, code[i + 1] as string, code[i + 3] as number);
+      return i + 4;
     }
-    const atEof = it.kind === undefined ? it.e === 1 : it.atEof === true;
+    if (typeof x === 'object') {
+      // A lexer item: a statement line with `$` or an assignment.
+      this.lexItem(file, x as Exclude<LexItem, { kind: 'help' }>);
+      return i + 1;
+    }
+    let atEof = false;
+    if (x === OP_EOF) {
+      atEof = true;
+      x = code[++i];
+    }
+    let warnings: string[] | null = null;
+    if (x === OP_WARN) {
+      warnings = code[i + 1] as string[];
+      i += 2;
+      x = code[i];
+    }
+    this.position(file, atEof, code[i + 1] as number, code[i + 2] as number);
+    if (warnings !== null) for (const w of warnings) this.warnings.push(w.split(FILE_MARK).join(file));
+    if (x === OP_TOKENS) {
+      this.tokens(code[i + 3] as string[]);
+      return i + 4;
+    }
+    // Prepared: the statement of a line without `$` (and without `optional`).
+    const st = decodeStmt(code, i);
+    this.afterHelp = false;
+    this.statement(st, firstToken(st), code);
+    return st.end;
+  }
+
+  /** help: help_start T_HELPTEXT (the parser reduces at the text's end line). */
+  private help(file: string, text: string, endLine: number): void {
+    this.file = this.curFile = file;
+    this.line = endLine;
+    const e = this.currentEntry;
+    if (e.help !== null) {
+      this.print(`warning: '${e.sym?.name ?? '<choice>'}' defined with more than one help text -- only the last one will be used`);
+    }
+    if (/^[ \f\n\r\t\v]*$/.test(text)) {
+      this.print(`warning: '${e.sym?.name ?? '<choice>'}' defined with blank help text`);
+    }
+    e.help = text;
+    this.afterHelp = true;
+  }
+
+  /** current_file and current_pos for the statement that starts at `line`:`col`. */
+  private position(file: string, atEof: boolean, line: number, col: number): void {
     this.file = file;
     this.curFile = atEof && this.open.length > 1 ? this.open[this.open.length - 2].name : file;
     if (this.version !== '6.1') this.file = this.curFile; // 6.12 has one cur_filename
-    this.line = this.pp.lineno = it.kind === undefined ? it.l : it.line;
-    this.col = it.kind === undefined ? it.c : it.col;
+    this.line = this.pp.lineno = line;
+    this.col = col;
     if (atEof && this.version !== '6.1' && this.open.length === 1) {
       // 6.12's lexer returns no T_EOL at the end of the top file: its last statement is cut short.
       this.error('syntax error');
     }
+  }
+
+  /** A statement line with `$` (tokenized now: expansion has effects) or an assignment. */
+  private lexItem(file: string, it: Exclude<LexItem, { kind: 'help' }>): void {
+    this.position(file, it.atEof === true, it.line, it.col);
     if (it.kind === 'assign') {
       this.assignment(it);
       return;
     }
-    let tokens: string[];
-    if (it.kind === undefined) {
-      if (it.w) for (const w of it.w) this.warnings.push(w.split(FILE_MARK).join(file));
-      if (it.s) {
-        // Prepared: the statement of a line without `$` (and without `optional`).
-        this.afterHelp = false;
-        this.statement(it.s, firstToken(it.s));
-        return;
-      }
-      tokens = it.t!;
-    } else {
-      const tok = tokenizeLine(it, this.pp, this.warnings);
-      tokens = tok.tokens;
-      if (tokens.length && tok.starts[0] !== 0) {
-        // The first token came later on the line (an earlier word expanded to nothing).
-        const segLine = positionOf(it, tok.starts[0]);
-        this.line = segLine[0];
-        this.col = segLine[1];
-      }
+    const tok = tokenizeLine(it, this.pp, this.warnings);
+    if (tok.tokens.length && tok.starts[0] !== 0) {
+      // The first token came later on the line (an earlier word expanded to nothing).
+      const segLine = positionOf(it, tok.starts[0]);
+      this.line = segLine[0];
+      this.col = segLine[1];
     }
+    this.tokens(tok.tokens);
+  }
+
+  /** A statement given as canonical tokens: matched by the grammar now. */
+  private tokens(tokens: string[]): void {
     if (tokens.length === 0) return; // every token expanded to nothing: no statement
     this.afterHelp = false;
     this.cache?.loadShapes();
@@ -531,7 +645,15 @@ class Parser {
       // 6.12's lexer has no `optional` keyword: it is a word like any other.
       tokens = tokens.map((t) => (t === 'optional' ? `${EXP_MARK}optional${EXP_MARK}` : t));
     }
-    this.statement(parseLine(tokens), tokens[0]);
+    const st = parseLine(tokens);
+    if (st === null) {
+      this.statement(null, tokens[0], []);
+      return;
+    }
+    // The same form as a prepared statement: one path through the parser's actions.
+    const code: unknown[] = [];
+    encodeStmt(st, this.line, this.col, code);
+    this.statement(decodeStmt(code, 0), tokens[0], code);
   }
 
   /** The message bison's error recovery ends with for a bad statement (first: its first token). */
@@ -663,31 +785,29 @@ class Parser {
 
   // ---- expressions ----------------------------------------------------------------------
 
-  private lookupRef(r: SymRef): Sym {
-    return this.st.lookup(r.w, r.q ? SYMBOL_CONST : 0);
+  /** Builds the model's expressions from a statement's code (sym_lookup() as parser.y's actions). */
+  private readonly builder: ExprBuilder<Expr, Sym> = {
+    sym: (name, quoted) => this.st.lookup(name, quoted ? SYMBOL_CONST : 0),
+    leaf: (sym) => ({ type: 'symbol', sym }),
+    not: (expr) => ({ type: 'not', expr }),
+    and: (left, right) => ({ type: 'and', left, right }),
+    or: (left, right) => ({ type: 'or', left, right }),
+    cmp: (type, left, right) => ({ type, left, right }),
+  };
+
+  /** The symbol operand at `i` of the statement's code. */
+  private lookupRef(code: Code, i: number): Sym {
+    return readRef(code, i, this.builder);
   }
 
-  private expr(a: ExprAst): Expr {
-    if (typeof a === 'string') return { type: 'symbol', sym: this.st.lookup(a, 0) };
-    switch (a.t) {
-      case 'sym':
-        return { type: 'symbol', sym: this.lookupRef(a.s) };
-      case 'not':
-        return { type: 'not', expr: this.expr(a.e) };
-      case 'and':
-      case 'or': {
-        const left = this.expr(a.l);
-        return { type: a.t, left, right: this.expr(a.r) };
-      }
-      default: {
-        const left = this.lookupRef(a.l);
-        return { type: a.t, left, right: this.lookupRef(a.r) };
-      }
-    }
+  /** The expression at `i` of the statement's code. */
+  private expr(code: Code, i: number): Expr {
+    return readExpr(code, i, this.builder)!;
   }
 
-  private cond(a: ExprAst | null): Expr | null {
-    return a ? this.expr(a) : null;
+  /** The condition (if_expr) at `i`; null when absent. */
+  private cond(code: Code, i: number): Expr | null {
+    return readExpr(code, i, this.builder);
   }
 
   // ---- the parser state machine -----------------------------------------------------------
@@ -717,18 +837,18 @@ class Parser {
   }
 
   /** Try `s` as an option of the open entry; true when it was one. */
-  private option(s: Stmt): boolean {
+  private option(s: CodeStmt, code: Code): boolean {
     const o = this.opt;
     if (o === null) return false;
     if (s.k === 'depends') {
       // depends: T_DEPENDS T_ON expr T_EOL (every option list has it)
-      const e = this.expr(s.expr);
+      const e = this.expr(code, s.expr);
       this.currentEntry.dep = exprAnd(this.currentEntry.dep, e);
       return true;
     }
     if (o === 'menu') {
       if (s.k !== 'visible') return false;
-      const c = this.cond(s.cond);
+      const c = this.cond(code, s.cond);
       this.currentEntry.visibility = exprAnd(this.currentEntry.visibility, c);
       return true;
     }
@@ -737,17 +857,17 @@ class Parser {
     if (o === 'choice') {
       switch (s.k) {
         case 'prompt':
-          this.addPrompt('prompt', s.text, this.cond(s.cond));
+          this.addPrompt('prompt', s.text, this.cond(code, s.cond));
           return true;
         case 'type':
           if (this.version !== '6.1') {
             // 6.12: choice_option: T_BOOL T_WORD_QUOTE if_expr T_EOL (the type is already bool)
             if (s.type !== 'bool' || s.prompt === null) return false;
-            this.addPrompt('prompt', s.prompt, this.cond(s.cond));
+            this.addPrompt('prompt', s.prompt, this.cond(code, s.cond));
             return true;
           }
           if (s.type !== 'bool' && s.type !== 'tristate') return false;
-          if (s.prompt !== null) this.addPrompt('prompt', s.prompt, this.cond(s.cond));
+          if (s.prompt !== null) this.addPrompt('prompt', s.prompt, this.cond(code, s.cond));
           this.setType(TYPES[s.type]);
           return true;
         case 'optional':
@@ -756,9 +876,9 @@ class Parser {
           return true;
         case 'default': {
           // choice_option: T_DEFAULT T_WORD if_expr (a word, not a string or an expression)
-          if (s.kw !== 'default' || typeof s.expr !== 'string') return false;
-          const sym = this.st.lookup(s.expr, 0);
-          this.addSymbolProp('default', sym, this.cond(s.cond));
+          if (s.kw !== 'default' || !isWordAt(code, s.expr)) return false;
+          const sym = this.st.lookup(wordAt(code, s.expr), 0);
+          this.addSymbolProp('default', sym, this.cond(code, s.cond));
           return true;
         }
         default:
@@ -768,15 +888,15 @@ class Parser {
     // config / menuconfig options
     switch (s.k) {
       case 'type':
-        if (s.prompt !== null) this.addPrompt('prompt', s.prompt, this.cond(s.cond));
+        if (s.prompt !== null) this.addPrompt('prompt', s.prompt, this.cond(code, s.cond));
         this.setType(TYPES[s.type]);
         return true;
       case 'prompt':
-        this.addPrompt('prompt', s.text, this.cond(s.cond));
+        this.addPrompt('prompt', s.text, this.cond(code, s.cond));
         return true;
       case 'default': {
-        const e = this.expr(s.expr);
-        this.addProp('default', e, this.cond(s.cond));
+        const e = this.expr(code, s.expr);
+        this.addProp('default', e, this.cond(code, s.cond));
         if (s.kw === 'def_bool') this.setType(SymbolType.Bool);
         else if (s.kw === 'def_tristate') this.setType(SymbolType.Tristate);
         return true;
@@ -784,13 +904,13 @@ class Parser {
       case 'select':
       case 'imply': {
         const sym = this.st.lookup(s.name, 0);
-        this.addSymbolProp(s.k, sym, this.cond(s.cond));
+        this.addSymbolProp(s.k, sym, this.cond(code, s.cond));
         return true;
       }
       case 'range': {
-        const a = this.lookupRef(s.a);
-        const b = this.lookupRef(s.b);
-        this.addProp('range', { type: 'range', left: a, right: b }, this.cond(s.cond));
+        const a = this.lookupRef(code, s.a);
+        const b = this.lookupRef(code, s.b);
+        this.addProp('range', { type: 'range', left: a, right: b }, this.cond(code, s.cond));
         return true;
       }
       case 'modules':
@@ -806,10 +926,10 @@ class Parser {
     }
   }
 
-  private statement(s: Stmt | null, first: string): void {
+  private statement(s: CodeStmt | null, first: string, code: Code): void {
     const isFirst = !this.started;
     this.started = true;
-    if (s !== null && this.option(s)) return;
+    if (s !== null && this.option(s, code)) return;
     // A line whose first token can start an option of the open entry fails inside the option
     // list: the entry is not reduced (no menuconfig/choice checks run) before the error.
     if (this.opt !== null && optionStarts(this.opt, this.version).has(first)) this.syntaxError(first);
@@ -836,7 +956,7 @@ class Parser {
         this.opt = 'comment';
         return;
       case 'if': {
-        const e = this.expr(s.expr);
+        const e = this.expr(code, s.expr);
         const m = this.addEntry(null);
         this.currentEntry.dep = exprAnd(this.currentEntry.dep, e);
         this.addMenu();
