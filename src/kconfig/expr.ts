@@ -749,18 +749,30 @@ export function exprTestsBoolForM(e: Expr | null): boolean {
  * expr_transform(): normalise comparisons of bool symbols with constants, push negations inward
  * (`!!a -> a`, `!(a || b) -> !a && !b`, `!a=x -> a!=x`, ...). Prints the kernel's
  * "boolean symbol X tested for 'm'" notice on stdout like the C tool. Returns the result.
+ *
+ * The order of those notices within one expression: 6.1 transforms an operator's left operand,
+ * then its right (two statements). 6.12 transforms both inside one call's argument list,
+ * `expr_alloc_two(e->type, expr_transform(e->left.expr), expr_transform(e->right.expr))`, whose
+ * order C leaves unspecified; GCC, which builds the kernel's conf, evaluates the right argument
+ * first (measured on the C conf built from linux-source-6.12: `A!=m && B=m` prints B's notice,
+ * then A's), so 6.12 goes right to left.
  */
 export function exprTransform(e: Expr | null): Expr | null {
   if (!e) return null;
-  return transform(e, symRef());
+  return transform(e, symRef(), ctx().v612);
 }
 
-function transform(e: Expr, s: { yes: Sym; no: Sym; mod: Sym }): Expr {
+function transform(e: Expr, s: { yes: Sym; no: Sym; mod: Sym }, rightFirst: boolean): Expr {
   if (e.type === 'and' || e.type === 'or') {
-    e.left = transform(e.left, s);
-    e.right = transform(e.right, s);
+    if (rightFirst) {
+      e.right = transform(e.right, s, rightFirst);
+      e.left = transform(e.left, s, rightFirst);
+    } else {
+      e.left = transform(e.left, s, rightFirst);
+      e.right = transform(e.right, s, rightFirst);
+    }
   } else if (e.type === 'not') {
-    e.expr = transform(e.expr, s);
+    e.expr = transform(e.expr, s, rightFirst);
   }
   switch (e.type) {
     case 'equal':
@@ -785,7 +797,7 @@ function transform(e: Expr, s: { yes: Sym; no: Sym; mod: Sym }): Expr {
       const l = e.expr;
       switch (l.type) {
         case 'not':
-          return transform(l.expr, s);
+          return transform(l.expr, s, rightFirst);
         case 'equal':
         case 'unequal':
           return { type: l.type === 'equal' ? 'unequal' : 'equal', left: l.left, right: l.right };
@@ -796,9 +808,9 @@ function transform(e: Expr, s: { yes: Sym; no: Sym; mod: Sym }): Expr {
         case 'gth':
           return { type: l.type === 'lth' ? 'geq' : 'leq', left: l.left, right: l.right };
         case 'or':
-          return transform({ type: 'and', left: exprAllocNot(l.left), right: exprAllocNot(l.right) }, s);
+          return transform({ type: 'and', left: exprAllocNot(l.left), right: exprAllocNot(l.right) }, s, rightFirst);
         case 'and':
-          return transform({ type: 'or', left: exprAllocNot(l.left), right: exprAllocNot(l.right) }, s);
+          return transform({ type: 'or', left: exprAllocNot(l.left), right: exprAllocNot(l.right) }, s, rightFirst);
         case 'symbol':
           if (l.sym === s.yes) return exprAllocSymbol(s.no);
           if (l.sym === s.mod) return exprAllocSymbol(s.mod);
