@@ -399,17 +399,17 @@ const slotSym2: (Sym | null)[] = [];
 
 /** Push the leaf slots of the `type` level under `e` (itself of that type), in C's order. */
 function pushLeafSlots(e: AndOr, type: 'and' | 'or'): void {
-  const l = e.left;
-  if (l.type === type) pushLeafSlots(l as AndOr, type);
+  pushSideSlots(e, false, type);
+  pushSideSlots(e, true, type);
+}
+
+/** {@link pushLeafSlots} for one operand of `e` (right: its right one). */
+function pushSideSlots(e: AndOr, right: boolean, type: 'and' | 'or'): void {
+  const c = right ? e.right : e.left;
+  if (c.type === type) pushLeafSlots(c as AndOr, type);
   else {
     slotParent[slotTop] = e;
-    slotRight[slotTop++] = false;
-  }
-  const r = e.right;
-  if (r.type === type) pushLeafSlots(r as AndOr, type);
-  else {
-    slotParent[slotTop] = e;
-    slotRight[slotTop++] = true;
+    slotRight[slotTop++] = right;
   }
 }
 
@@ -567,12 +567,20 @@ export function exprDupsNoJoin(e: Expr | null): boolean {
   return levelNoJoin(e);
 }
 
-function levelNoJoin(x: AndOr): boolean {
+/**
+ * Whether no pass of expr_eliminate_dups() joins anything in the level `x` or the levels nested
+ * under its leaves. `leftFixed`: the left operand of `x` is known to join nothing alone (see
+ * {@link exprDupsNoJoinAnd}): only the pairs with a leaf of the right operand, and the levels
+ * under those leaves, are checked.
+ */
+function levelNoJoin(x: AndOr, leftFixed = false): boolean {
   const base = slotTop;
-  pushLeafSlots(x, x.type);
+  pushSideSlots(x, false, x.type);
+  const known = leftFixed ? slotTop : base;
+  pushSideSlots(x, true, x.type);
   const end = slotTop;
-  let ok = !levelMayJoin(base, end);
-  for (let i = base; ok && i < end; i++) {
+  let ok = !levelMayJoin(base, end, known);
+  for (let i = known; ok && i < end; i++) {
     const a = slotLeaf[i];
     if (a.type === 'and' || a.type === 'or') ok = levelNoJoin(a);
   }
@@ -596,25 +604,7 @@ function levelNoJoin(x: AndOr): boolean {
 export function exprDupsNoJoinAnd(x: Expr): boolean {
   if (x.type !== 'and') return exprDupsNoJoin(x);
   slotTop = 0;
-  if (x.left.type === 'and') pushLeafSlots(x.left, 'and');
-  else {
-    slotParent[slotTop] = x;
-    slotRight[slotTop++] = false;
-  }
-  const mid = slotTop;
-  if (x.right.type === 'and') pushLeafSlots(x.right, 'and');
-  else {
-    slotParent[slotTop] = x;
-    slotRight[slotTop++] = true;
-  }
-  const end = slotTop;
-  let ok = !levelMayJoin(0, end, mid);
-  for (let i = mid; ok && i < end; i++) {
-    const a = slotLeaf[i];
-    if (a.type === 'and' || a.type === 'or') ok = levelNoJoin(a);
-  }
-  slotTop = 0;
-  return ok;
+  return levelNoJoin(x, true);
 }
 
 /**

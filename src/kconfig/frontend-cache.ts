@@ -30,14 +30,14 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeGraph, encodeGraph } from '../util/graph-codec.js';
 import { cacheDir } from '../runner/cache.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Expr, KconfigVersion } from './model.js';
 import type { ParsedKconfig } from './parse.js';
-import { findKconfigFile, objtreeFilter, parseKconfig } from './parse.js';
+import { kconfigFileLocator, parseKconfig } from './parse.js';
 import { finalizeTree } from './menu.js';
 import { probeCacheKey } from './probes.js';
 import { createContext, useContext, type EvalContext } from './evaluate.js';
@@ -167,18 +167,11 @@ function fileRecords(tree: ParsedKconfig, notAfter: number): FileRecord[] | null
  * identity (size, mtime, inode), or, when that changed but the size did not, by its digest.
  */
 function filesUnchanged(records: readonly FileRecord[], objtree: string, srctreeEnv: string): boolean {
-  // A name the object tree cannot have is looked up under $srctree only (one stat instead of two).
-  const mayBeInObjtree = objtreeFilter(objtree);
+  const locate = kconfigFileLocator(objtree, srctreeEnv);
   for (const [name, path, size, mtimeMs, ino, digest] of records) {
-    let st;
-    if (!isAbsolute(name) && !mayBeInObjtree(name) && path === join(srctreeEnv, name)) {
-      st = statSync(path, { throwIfNoEntry: false });
-      if (!st?.isFile()) return false;
-    } else {
-      const found = findKconfigFile(name, objtree, srctreeEnv);
-      if (found === null || found.path !== path) return false;
-      st = found.stat;
-    }
+    if (locate(name) !== path) return false;
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (!st?.isFile()) return false;
     if (st.size !== size) return false;
     if (st.mtimeMs === mtimeMs && st.ino === ino) continue;
     try {

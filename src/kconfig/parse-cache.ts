@@ -257,8 +257,8 @@ export const wordAt = (code: Code, i: number): string => code[i] as string;
 
 /** Symbol operand at `i`: a word, or X_QUOTE and the string's text. */
 export function readRef<S>(code: Code, i: number, b: ExprBuilder<unknown, S>): S {
-  const x = code[i];
-  return x === X_QUOTE ? b.sym(code[i + 1] as string, true) : b.sym(x as string, false);
+  at = i;
+  return refAt(code, b);
 }
 
 /** Read position of {@link readExpr} (a cursor: no second walk to find the right operand). */
@@ -296,7 +296,7 @@ function readAt<E, S>(code: Code, b: ExprBuilder<E, S>): E | null {
   }
 }
 
-/** The symbol operand at the cursor (see {@link readRef}). */
+/** The symbol operand at the cursor: a word, or X_QUOTE and the string's text. */
 function refAt<S>(code: Code, b: ExprBuilder<unknown, S>): S {
   const x = code[at++];
   return x === X_QUOTE ? b.sym(code[at++] as string, true) : b.sym(x as string, false);

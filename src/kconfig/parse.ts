@@ -309,35 +309,28 @@ function parseKconfigInner(opts: ParseOptions): ParsedKconfig {
 /**
  * zconf_fopen(): where a Kconfig file named as given to `source` (after macro expansion) or on
  * the command line is found: the name itself when absolute; else relative to the directory
- * conf runs in (the object tree), then under $srctree. A candidate that exists but is not a
- * readable file (a directory) is passed over.
+ * conf runs in (the object tree) when a file is there, else under $srctree. An object-tree
+ * entry that is not a file (a directory) is passed over.
+ *
+ * A relative name whose first component the object tree lacks cannot be found there (a fresh O=
+ * tree has none of them): the returned function looks each first component up once, so that
+ * such names cost no stat in the object tree.
  * @param objtree the object tree (conf's cwd); srctreeEnv: the srctree environment variable
- * @returns the path and its stat (one stat call per candidate), or null when no candidate is a file
+ * @returns name -> the path to open (the last candidate: it may not exist or not be a file; the
+ *   caller opens or stats it)
  */
-export function findKconfigFile(name: string, objtree: string, srctreeEnv: string): { path: string; stat: Stats } | null {
-  const file = (path: string): { path: string; stat: Stats } | null => {
-    const stat = statSync(path, { throwIfNoEntry: false });
-    return stat?.isFile() ? { path, stat } : null;
-  };
-  if (isAbsolute(name)) return file(name);
-  return file(join(objtree, name)) ?? file(join(srctreeEnv, name));
-}
-
-/**
- * For zconf_fopen()'s first candidate (the object tree): a relative name whose first component
- * the object tree lacks cannot be found there (a fresh O= tree has none of them), so one stat per
- * top-level name replaces one per file.
- * @param objtree the object tree (the directory conf runs in)
- * @returns a test: relative name -> whether `objtree/name` may exist (false: it does not); each
- *   first component is looked up once and remembered by the returned function
- */
-export function objtreeFilter(objtree: string): (name: string) => boolean {
-  const has = new Map<string, boolean>();
+export function kconfigFileLocator(objtree: string, srctreeEnv: string): (name: string) => string {
+  const topInObjtree = new Map<string, boolean>();
   return (name) => {
+    if (isAbsolute(name)) return name;
     const first = name.split('/', 1)[0];
-    let h = has.get(first);
-    if (h === undefined) has.set(first, (h = statSync(join(objtree, first), { throwIfNoEntry: false }) !== undefined));
-    return h;
+    let has = topInObjtree.get(first);
+    if (has === undefined) topInObjtree.set(first, (has = statSync(join(objtree, first), { throwIfNoEntry: false }) !== undefined));
+    if (has) {
+      const inObjtree = join(objtree, name);
+      if (statSync(inObjtree, { throwIfNoEntry: false })?.isFile()) return inObjtree;
+    }
+    return join(srctreeEnv, name);
   };
 }
 
@@ -345,7 +338,7 @@ export function objtreeFilter(objtree: string): (name: string) => boolean {
  * Read the file at `path` if it is a regular file: open (non-blocking, so that a FIFO cannot
  * stall the parse), fstat, read, close; one stat fewer than statSync() then readFileSync().
  * @returns its stat (of the open file) and its bytes, or null when it cannot be opened or read or
- *   is not a regular file (a directory, as findKconfigFile() passes over)
+ *   is not a regular file (a directory)
  */
 export function readRegularFile(path: string): { stat: Stats; bytes: Buffer } | null {
   let fd: number;
@@ -376,7 +369,6 @@ export function readRegularFile(path: string): { stat: Stats; bytes: Buffer } | 
 
 class Parser {
   private readonly version: KconfigVersion;
-  private readonly objtree: string;
   private readonly srctreeEnv: string;
   private readonly st = new SymbolTable();
   private readonly pp: Preprocessor;
@@ -384,8 +376,8 @@ class Parser {
   private readonly files: string[] = [];
   private readonly fileSet = new Set<string>();
   private readonly filesRead: ParsedKconfig['filesRead'] = new Map();
-  /** Whether a relative file name may be in the object tree (see readFile). */
-  private readonly mayBeInObjtree: (name: string) => boolean;
+  /** zconf_fopen()'s choice of file for a name (see readFile). */
+  private readonly locate: (name: string) => string;
   private readonly rootMenu: Menu;
   private currentMenu: Menu;
   private currentEntry: Menu;
@@ -415,9 +407,8 @@ class Parser {
 
   constructor(private readonly opts: ParseOptions) {
     this.version = opts.version ?? '6.1';
-    this.objtree = opts.objtree ?? opts.srctree;
-    this.mayBeInObjtree = objtreeFilter(this.objtree);
     this.srctreeEnv = opts.env.srctree ?? opts.srctree;
+    this.locate = kconfigFileLocator(opts.objtree ?? opts.srctree, this.srctreeEnv);
     this.pp = new Preprocessor(opts.env, opts.runShell, opts.log);
     this.rootMenu = newMenu(null, null, opts.file ?? 'Kconfig', 0);
     this.currentMenu = this.currentEntry = this.lastHost = this.rootMenu;
@@ -480,20 +471,12 @@ class Parser {
   }
 
   /**
-   * zconf_fopen(): the file `name` opens, read. The candidates and their order are those of
-   * {@link findKconfigFile}, with two steps fewer: the object-tree candidate of a relative name is
-   * skipped when the object tree has no entry named as the name's first component (it cannot be
-   * there; a fresh O= tree has none: one stat per top directory instead of one per file), and
-   * the last candidate is opened without a stat before ({@link readRegularFile}).
-   * @returns the bytes and their {@link contentHash}, or null when no candidate is a readable file
+   * zconf_fopen(): the file `name` opens ({@link kconfigFileLocator}), read without a stat
+   * before ({@link readRegularFile}).
+   * @returns the bytes and their {@link contentHash}, or null when it is no readable file
    */
   private readFile(name: string): { bytes: Buffer; sha1: string } | null {
-    let path = name;
-    if (!isAbsolute(name)) {
-      path = join(this.srctreeEnv, name);
-      const inObjtree = join(this.objtree, name);
-      if (this.mayBeInObjtree(name) && statSync(inObjtree, { throwIfNoEntry: false })?.isFile()) path = inObjtree;
-    }
+    const path = this.locate(name);
     const read = readRegularFile(path);
     if (read === null) return null;
     const sha1 = contentHash(read.bytes);
