@@ -177,3 +177,23 @@ test('every truncation of a buffer is a GraphCodecError', () => {
   expect(decodeGraph(good)).toEqual({ a: [1, 'two', { three: 3 }], m: new Map([['k', 'caf\u00e9']]), s: new Set(['x']), n: 2 ** 40 });
   for (let len = 0; len < good.length; len++) expect(() => decodeGraph(good.subarray(0, len))).toThrow(GraphCodecError);
 });
+
+test('a shape of one object (filled without compiled code) and one of many decode alike: keys, their order, undefined values, references', () => {
+  // A run of one object is filled without compiled code (graph-codec.ts genericShapeFunctions),
+  // a longer run with it: both must give each object the same own keys in the same order.
+  const make = (i: number): Record<string, unknown> => ({ b: i, 2: 'two', a: undefined, 1: null, self: null, m: new Map<unknown, unknown>([[i, 'n'], ['k', -0]]) });
+  const one = { ...make(0), alone: true }; // a shape of its own: a run of one object
+  one.self = one;
+  const many = [make(1), make(2), make(3)];
+  many.forEach((o, i) => (o.self = many[(i + 1) % many.length]));
+  const back = decodeGraph(encodeGraph({ one, many })) as { one: Record<string, unknown>; many: Record<string, unknown>[] };
+  for (const [orig, got] of [[one, back.one], ...many.map((o, i) => [o, back.many[i]])] as [Record<string, unknown>, Record<string, unknown>][]) {
+    expect(Object.keys(got)).toEqual(Object.keys(orig));
+    expect('a' in got).toBe(true);
+    expect(got.b).toBe(orig.b);
+    expect(Object.is((got.m as Map<unknown, unknown>).get('k'), -0)).toBe(true);
+    expect([...(got.m as Map<unknown, unknown>).keys()]).toEqual([orig.b, 'k']);
+  }
+  expect(back.one.self).toBe(back.one);
+  back.many.forEach((o, i) => expect(o.self).toBe(back.many[(i + 1) % 3]));
+});

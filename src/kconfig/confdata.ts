@@ -29,8 +29,8 @@ import {
 } from './model.js';
 import { exprOr } from './expr.js';
 import {
-  choiceData, choiceOf, ctx, symCalcValue, symChoiceDefault, symClearAllValid, symFind,
-  symGetStringDefault, symGetStringValue, symIsChangeable, symIsChoice,
+  choiceData, choiceOf, ctx, symCalcValue, symChoiceDefault, symChoiceEvents, symClearAllFlags, symClearAllValid, symFind,
+  symGetStringDefault, symGetStringValue, symIsChangeable, symIsChoice, symbolsAnyOrder,
   symIsChoiceValue, symIsOptional, symStringValid, symStringWithinRange,
   choiceMoveFirst, subEntries, symChoiceDefault612, symGetChoiceMenu,
 } from './evaluate.js';
@@ -245,7 +245,7 @@ export function confReadSimple(name: string | null, def: number): number {
     readLines612(buf, def, defFlags, warnUnknown);
     return 0;
   }
-  const syms = c.hashOrder;
+  const syms = symbolsAnyOrder(c); // (the reset does not depend on the order)
   for (let i = 0; i < syms.length; i++) {
     const sym = syms[i];
     sym.flags = (sym.flags | SYMBOL_CHANGED) & ~(defFlags | SYMBOL_VALID);
@@ -333,13 +333,14 @@ export function confReadSimple(name: string | null, def: number): number {
 function readLines612(buf: Buffer, def: number, defFlags: number, warnUnknown: string | undefined): void {
   const c = ctx();
   const state = st();
-  for (const sym of c.hashOrder) {
+  // (The resets do not depend on the order.)
+  for (const sym of symbolsAnyOrder(c)) {
     sym.flags &= ~defFlags;
     const d = sym.def[def];
     d.val = null;
     d.tri = no;
   }
-  if (def === S_DEF_USER) for (const sym of c.hashOrder) sym.flags &= ~SYMBOL_VALID;
+  if (def === S_DEF_USER) symClearAllFlags(SYMBOL_VALID);
   const prefix = configPrefix();
   const text = buf.toString('latin1');
   const raw = text.split('\n');
@@ -495,53 +496,6 @@ export const printSymbolForDotconfig = (sym: Sym): string => printSymbol(sym, 'u
 /** print_symbol_for_listconfig(): a listnewconfig line (`CONFIG_X=n` for n). */
 export const printSymbolForListconfig = (sym: Sym): string => printSymbol(sym, 'n', true);
 
-/** print_symbol_for_c(): an autoconf.h line (`#define CONFIG_X 1`, `_MODULE` for m; nothing for n). */
-function printSymbolForC(sym: Sym, prefix: string): string {
-  if (sym.type === SymbolType.Unknown) return '';
-  let val = symGetStringValue(sym);
-  let suffix = '';
-  let vprefix = '';
-  switch (sym.type) {
-    case SymbolType.Bool:
-    case SymbolType.Tristate:
-      if (val[0] === 'n') return '';
-      if (val[0] === 'm') suffix = '_MODULE';
-      val = '1';
-      break;
-    case SymbolType.Hex:
-      if (val[0] !== '0' || (val[1] !== 'x' && val[1] !== 'X')) vprefix = '0x';
-      break;
-    case SymbolType.String:
-      val = escapeStringValue(val);
-      break;
-    default:
-      break;
-  }
-  return `#define ${prefix}${sym.name}${suffix} ${vprefix}${val}\n`;
-}
-
-/** print_symbol_for_rustccfg(): the rustc_cfg lines of a symbol (`--cfg=CONFIG_X`, `--cfg=CONFIG_X="y"`). */
-function printSymbolForRustccfg(sym: Sym, prefix: string): string {
-  if (sym.type === SymbolType.Unknown) return '';
-  let val = symGetStringValue(sym);
-  let out = '';
-  let vprefix = '';
-  switch (sym.type) {
-    case SymbolType.Bool:
-    case SymbolType.Tristate:
-      if (val[0] === 'n') return '';
-      out += `--cfg=${prefix}${sym.name}\n`;
-      break;
-    case SymbolType.Hex:
-      if (val[0] !== '0' || (val[1] !== 'x' && val[1] !== 'X')) vprefix = '0x';
-      break;
-    default:
-      break;
-  }
-  val = escapeStringValue(vprefix + val);
-  return `${out}--cfg=${prefix}${sym.name}=${val}\n`;
-}
-
 /** stat(2) of a path (following symlinks), or null when it fails for any reason. */
 function statOrNull(p: string): Stats | null {
   try {
@@ -693,8 +647,7 @@ export function confFormatConfig(): string {
     }
     menu = m;
   }
-  const syms = c.hashOrder;
-  for (let i = 0; i < syms.length; i++) syms[i].flags &= ~SYMBOL_WRITTEN;
+  symClearAllFlags(SYMBOL_WRITTEN);
   return out;
 }
 
@@ -802,7 +755,15 @@ function confTouchDep(name: string, s: ConfState = st()): void {
   }
 }
 
-function confTouchDeps(): void {
+/**
+ * conf_touch_deps(): read the old auto.conf as S_DEF_AUTO values, then touch the stamp of every
+ * symbol whose value changed against it (6.1: computing each symbol first, in hash order).
+ * `texts` gets each symbol's autoconf lines in the same pass (see confWriteAutoconfInner).
+ * @returns whether the lines added to `texts` may be stale: the pass met a symbol without a
+ *   valid value that it did not compute (6.12), or computed values in a way that can change a
+ *   symbol met before (symChoiceEvents() in 6.1)
+ */
+function confTouchDeps(texts: AutoconfTexts): boolean {
   const c = ctx();
   const name = confGetAutoconfigName();
   const slash = name.lastIndexOf('/');
@@ -812,14 +773,25 @@ function confTouchDeps(): void {
   s.depfileDir = dir.endsWith('/') ? dir : `${dir}/`;
   confReadSimple(name, S_DEF_AUTO);
   const v612 = c.v612;
+  const events = symChoiceEvents();
+  let stale = false;
   if (!v612) symCalcValue(c.modulesSym);
   const syms = c.hashOrder;
   for (let i = 0; i < syms.length; i++) {
     const sym = syms[i];
+    if (!(sym.flags & SYMBOL_VALID)) {
+      // 6.1 computes it (and the symbols it needs: unmet so far, or valid and left as they
+      // are); that changes none met before unless symChoiceEvents() says so.
+      if (v612) stale = true;
+      else {
+        symCalcValue(sym);
+        if (symChoiceEvents() !== events) stale = true;
+      }
+    }
+    if (!stale) autoconfAdd(texts, sym);
     if (v612) {
       if (sym.flags & SYMBOL_CHOICE || sym.name === null) continue; // sym_is_choice() of 6.12
     } else {
-      if (!(sym.flags & SYMBOL_VALID)) symCalcValue(sym);
       if (sym.flags & SYMBOL_NO_WRITE || !sym.name) continue;
     }
     const flags = sym.flags;
@@ -837,6 +809,58 @@ function confTouchDeps(): void {
     } else if (!(flags & SYMBOL_DEF_AUTO)) continue;
     confTouchDep(sym.name!, s);
   }
+  return stale;
+}
+
+/** The texts of autoconf.h, rustc_cfg and auto.conf being made, symbol by symbol. */
+interface AutoconfTexts {
+  h: string;
+  rust: string;
+  auto: string;
+  /** CONFIG_ (looked up once). */
+  prefix: string;
+}
+
+/** The headings of autoconf.h, rustc_cfg (none) and auto.conf: the texts before any symbol. */
+function autoconfStart(): AutoconfTexts {
+  return { h: heading(styleC), rust: heading(null), auto: heading(stylePound), prefix: configPrefix() };
+}
+
+/**
+ * Add a symbol's lines to the autoconf texts, as __conf_write_autoconf() prints them for a symbol
+ * with SYMBOL_WRITE and a name: print_symbol_for_c, print_symbol_for_rustccfg and
+ * print_symbol_for_autoconf, from one reading of the value (nothing for n or an unknown type).
+ */
+function autoconfAdd(t: AutoconfTexts, sym: Sym): void {
+  if (!(sym.flags & SYMBOL_WRITE) || !sym.name) return;
+  const type = sym.type;
+  if (type === SymbolType.Unknown) return;
+  const name = t.prefix + sym.name;
+  if (type === SymbolType.Bool || type === SymbolType.Tristate) {
+    const tri = sym.curr.tri;
+    if (tri === no) return;
+    if (tri === mod) {
+      t.h += `#define ${name}_MODULE 1\n`;
+      t.rust += `--cfg=${name}\n--cfg=${name}="m"\n`;
+      t.auto += `${name}=m\n`;
+    } else {
+      t.h += `#define ${name} 1\n`;
+      t.rust += `--cfg=${name}\n--cfg=${name}="y"\n`;
+      t.auto += `${name}=y\n`;
+    }
+    return;
+  }
+  const val = sym.curr.val ?? '';
+  if (type === SymbolType.String) {
+    const e = escapeStringValue(val);
+    t.h += `#define ${name} ${e}\n`;
+    t.rust += `--cfg=${name}=${e}\n`;
+  } else {
+    const v = type === SymbolType.Hex && (val[0] !== '0' || (val[1] !== 'x' && val[1] !== 'X')) ? `0x${val}` : val;
+    t.h += `#define ${name} ${v}\n`;
+    t.rust += `--cfg=${name}=${escapeStringValue(v)}\n`;
+  }
+  t.auto += `${name}=${val}\n`;
 }
 
 /**
@@ -844,20 +868,11 @@ function confTouchDeps(): void {
  * print_symbol_for_c, _rustccfg and _autoconf): each its heading, then every symbol with
  * SYMBOL_WRITE and a name in `for_all_symbols` order. Made in one pass over the symbols.
  */
-function autoconfTexts(): [string, string, string] {
+function autoconfTexts(): AutoconfTexts {
   const syms = ctx().hashOrder;
-  const prefix = configPrefix();
-  let h = heading(styleC);
-  let rust = heading(null);
-  let auto = heading(stylePound);
-  for (let i = 0; i < syms.length; i++) {
-    const sym = syms[i];
-    if (!(sym.flags & SYMBOL_WRITE) || !sym.name) continue;
-    h += printSymbolForC(sym, prefix);
-    rust += printSymbolForRustccfg(sym, prefix);
-    auto += printSymbol(sym, 'none', false, prefix);
-  }
-  return [h, rust, auto];
+  const t = autoconfStart();
+  for (let i = 0; i < syms.length; i++) autoconfAdd(t, syms[i]);
+  return t;
 }
 
 /** The end of __conf_write_autoconf(): make the directory, write `<file>.tmp`, rename it to `<file>`. */
@@ -886,12 +901,19 @@ function confWriteAutoconfInner(overwrite: boolean): void {
   confWriteAutoconfCmd(autoconfName);
   const syms = c.hashOrder;
   if (c.v612) for (let i = 0; i < syms.length; i++) if (!(syms[i].flags & SYMBOL_VALID)) symCalcValue(syms[i]);
-  confTouchDeps();
-  for (let i = 0; i < syms.length; i++) if (!(syms[i].flags & SYMBOL_VALID)) symCalcValue(syms[i]);
-  const [h, rust, auto] = autoconfTexts();
-  writeAutoconfFile(confGetAutoheaderName(), h);
-  writeAutoconfFile(confGetRustccfgName(), rust);
-  writeAutoconfFile(autoconfName, auto);
+  // The texts are made in conf_touch_deps()'s pass over the symbols. They are the ones C makes
+  // after its `for_all_symbols(i, sym) sym_calc_value(sym)` when no symbol changed after the
+  // pass met it (see confTouchDeps): then every symbol is valid and stays so (only
+  // set_all_choice_values() and sym_clear_all_valid() invalidate), so that loop has nothing to
+  // compute. Otherwise that loop runs and the texts are made again after it.
+  let texts = autoconfStart();
+  if (confTouchDeps(texts)) {
+    for (let i = 0; i < syms.length; i++) if (!(syms[i].flags & SYMBOL_VALID)) symCalcValue(syms[i]);
+    texts = autoconfTexts();
+  }
+  writeAutoconfFile(confGetAutoheaderName(), texts.h);
+  writeAutoconfFile(confGetRustccfgName(), texts.rust);
+  writeAutoconfFile(autoconfName, texts.auto);
 }
 
 /** Values of a tristate for messages. */

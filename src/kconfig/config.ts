@@ -12,7 +12,7 @@ import { defaultCrossCompile, kbuildDefconfigName, kernelVersionOf, makeEnvironm
 import { configFragmentFiles, fragmentSymbols, grepWord, mergeConfig, MergeConfigError, type MergeConfigOptions, type MergeConfigResult } from './merge.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { KconfigTree, KconfigVersion } from './model.js';
-import { CONF_MODES, runConfMode, type ConfMode } from './modes.js';
+import { CONF_MODES, randconfigSeed, runConfMode, seedLine, type ConfMode } from './modes.js';
 import { useContext } from './evaluate.js';
 import { finalizedTree } from './frontend-cache.js';
 
@@ -153,13 +153,16 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
    */
   const conf = (mode: ConfMode, file: string | undefined, extraEnv: Record<string, string> = {}): void => {
     const e = { ...env, ...extraEnv };
+    // conf.c picks and prints the randconfig seed while reading its options, before conf_parse().
+    const seed = mode === 'randconfig' ? randconfigSeed(e) : undefined;
+    if (seed !== undefined) outSink(seedLine(seed));
     const fe = finalizedTree({ srctree, objtree, file: 'Kconfig', version, env: e, stdout: outSink, stderr: errSink, snapshot: opts.frontEndCache, releaseCaches: true });
     const t = fe.tree;
     const c = fe.ctx;
     frontEnd = fe.from;
     c.cwd = objtree;
     try {
-      runConfMode({ mode, file, silent: opts.silent, input: opts.input });
+      runConfMode({ mode, file, silent: opts.silent, input: opts.input, seed });
     } finally {
       useContext(null);
       files.push(...c.written);

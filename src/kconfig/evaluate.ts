@@ -166,13 +166,32 @@ function prepareSymbols(tree: KconfigTree): Sym[] {
     if (s === t.symbolYes || s === t.symbolMod || s === t.symbolNo || s === t.symbolEmpty) continue;
     while (s.def.length < S_DEF_COUNT) s.def.push({ val: null, tri: no });
     if (!s.curr) s.curr = { val: null, tri: no };
-    const b = s.name === null ? 0 : strhash(s.name) % size;
+    const b = hashBucket(s, size);
     next[i] = head[b];
     head[b] = i;
   }
   const order: Sym[] = [];
   for (let b = 0; b < size; b++) for (let i = head[b]; i >= 0; i = next[i]) order.push(syms[i]);
   return order;
+}
+
+/** The bucket of a symbol in symbol.c's hash table of `size` buckets (a nameless symbol: 0). */
+function hashBucket(s: Sym, size: number): number {
+  return s.name === null ? 0 : strhash(s.name) % size;
+}
+
+/**
+ * Some symbols of the context in `for_all_symbols` order (the order of {@link EvalContext.hashOrder},
+ * which prepareSymbols() made from tree.symbols: bucket ascending, then the newest first), without
+ * visiting the others.
+ * @param indices the symbols' indices in tree.symbols (none of the four constants), ascending
+ */
+export function inHashOrder(c: EvalContext, indices: number[]): Sym[] {
+  const syms = c.tree.symbols;
+  const size = symbolHashSize(c.tree.version);
+  const keyed = indices.map((i) => ({ b: hashBucket(syms[i], size), i }));
+  keyed.sort((x, y) => x.b - y.b || y.i - x.i);
+  return keyed.map((k) => syms[k.i]);
 }
 
 /** The choice bookkeeping of a choice symbol (created on first use). */
@@ -308,10 +327,35 @@ export function symSetChanged(sym: Sym): void {
   for (let i = 0; i < props.length; i++) props[i].menu.flags |= MENU_CHANGED;
 }
 
-/** sym_set_all_changed(): {@link symSetChanged} on every symbol (one flat loop, no calls). */
+/** {@link symbolsAnyOrder} per context (symbols are only made while parsing, before the context). */
+const anyOrderMemo = new WeakMap<EvalContext, Sym[]>();
+
+/**
+ * The symbols `for_all_symbols` visits (every symbol but the four constants symbol_yes/mod/no/
+ * empty, which symbol.c keeps out of its hash table), in the tree's creation order instead of
+ * hash order. For passes whose effect does not depend on the order (setting or clearing flags,
+ * resetting values): they then touch the objects about in the order they were made, which is
+ * several times faster on a kernel tree than visiting them at random, as hash order does.
+ */
+export function symbolsAnyOrder(c: EvalContext = ctx()): Sym[] {
+  let a = anyOrderMemo.get(c);
+  if (!a) {
+    const t = c.tree;
+    const all = t.symbols;
+    a = [];
+    for (let i = 0; i < all.length; i++) {
+      const s = all[i];
+      if (s !== t.symbolYes && s !== t.symbolMod && s !== t.symbolNo && s !== t.symbolEmpty) a.push(s);
+    }
+    anyOrderMemo.set(c, a);
+  }
+  return a;
+}
+
+/** sym_set_all_changed(): {@link symSetChanged} on every symbol (one flat loop, no calls; order-free). */
 function symSetAllChanged(): void {
   const c = current!;
-  const syms = c.hashOrder;
+  const syms = symbolsAnyOrder(c);
   if (c.v612) {
     for (let i = 0; i < syms.length; i++) {
       const menus = syms[i].menus;
@@ -330,9 +374,11 @@ function symSetAllChanged(): void {
 /**
  * sym_calc_visibility(): prompt visibility, dir_dep/rev_dep/implied tristates. Written without
  * helper calls (the flag tests of sym_is_choice_value()/sym_get_type() are inline) because it
- * runs once per symbol evaluation.
+ * runs once per symbol evaluation. C calls sym_set_changed() at each of the four that changes;
+ * here it is called once, at the end (it only sets flags, which nothing reads meanwhile).
+ * @returns whether sym_set_changed() was called (so that sym_calc_value() need not repeat it)
  */
-export function symCalcVisibility(sym: Sym): void {
+export function symCalcVisibility(sym: Sym): boolean {
   const c = ctx();
   const v612 = c.v612;
   const isChoiceValue = v612 ? c.choiceLink.has(sym) : (sym.flags & SYMBOL_CHOICEVAL) !== 0;
@@ -349,11 +395,15 @@ export function symCalcVisibility(sym: Sym): void {
     if (vis.tri > tri) tri = vis.tri;
   }
   if (tri === mod && (sym.type !== SymbolType.Tristate || c.modulesVal === no)) tri = yes;
+  let changed = false;
   if (sym.visible !== tri) {
     sym.visible = tri;
-    symSetChanged(sym);
+    changed = true;
   }
-  if (isChoiceValue) return;
+  if (isChoiceValue) {
+    if (changed) symSetChanged(sym);
+    return changed;
+  }
   // Below, the symbol is no choice value: sym_get_type() is bool for bool, and for tristate
   // when modules are off (read after each expression: computing one may change modules_val).
   const type = sym.type;
@@ -362,22 +412,24 @@ export function symCalcVisibility(sym: Sym): void {
   if (tri === mod && (type === SymbolType.Bool || (type === SymbolType.Tristate && c.modulesVal === no))) tri = yes;
   if (dep.tri !== tri) {
     dep.tri = tri;
-    symSetChanged(sym);
+    changed = true;
   }
   const rev = sym.rev_dep;
   tri = rev.expr ? exprCalcValue(rev.expr) : no;
   if (tri === mod && (type === SymbolType.Bool || (type === SymbolType.Tristate && c.modulesVal === no))) tri = yes;
   if (rev.tri !== tri) {
     rev.tri = tri;
-    symSetChanged(sym);
+    changed = true;
   }
   const imp = sym.implied;
   tri = imp.expr ? exprCalcValue(imp.expr) : no;
   if (tri === mod && (type === SymbolType.Bool || (type === SymbolType.Tristate && c.modulesVal === no))) tri = yes;
   if (imp.tri !== tri) {
     imp.tri = tri;
-    symSetChanged(sym);
+    changed = true;
   }
+  if (changed) symSetChanged(sym);
+  return changed;
 }
 
 /**
@@ -477,6 +529,25 @@ function calcStringValue(sym: Sym): string | null | undefined {
 }
 
 /**
+ * How many times (6.1) a computed choice gave a member SYMBOL_WRITE it did not have, or
+ * set_all_choice_values() ran (changing members' user values, invalidating the choice): the only
+ * ways sym_calc_value() changes what another symbol it does not compute has that the writers
+ * read (SYMBOL_WRITE, the value, SYMBOL_VALID). Its other side effects on other symbols are
+ * SYMBOL_CHANGED / MENU_CHANGED flags and modules_val.
+ */
+let choiceEvents = 0;
+
+/**
+ * A count that grows whenever a 6.1 sym_calc_value() changes the SYMBOL_WRITE flag, user value
+ * or validity of a symbol other than the ones it computes (a member given SYMBOL_WRITE by its
+ * choice, or set_all_choice_values()). confdata.ts uses it to know that computing values during
+ * a pass left the symbols met before as they were.
+ */
+export function symChoiceEvents(): number {
+  return choiceEvents;
+}
+
+/**
  * sym_calc_value(): compute `sym.curr` (and SYMBOL_WRITE) from visibility, the user value,
  * defaults, selects and implies, exactly as symbol.c of 6.1 does. Memoised by SYMBOL_VALID.
  * `sym.curr` is updated in place (C assigns the struct; no symbol shares its `curr` object).
@@ -521,7 +592,7 @@ export function symCalcValue(sym: Sym | null): void {
       return;
   }
   sym.flags &= ~SYMBOL_WRITE;
-  symCalcVisibility(sym);
+  const marked = symCalcVisibility(sym);
   if (sym.visible !== no) sym.flags |= SYMBOL_WRITE;
   // set default if recursively called
   curr.val = newVal;
@@ -547,7 +618,7 @@ export function symCalcValue(sym: Sym | null): void {
   if (type === SymbolType.Int || type === SymbolType.Hex) symValidateRange(sym);
 
   if (oldVal !== curr.val || oldTri !== curr.tri || (cd && oldCur !== cd.cur)) {
-    symSetChanged(sym);
+    if (!marked) symSetChanged(sym); // (else done: sym_set_changed() only sets flags)
     if (c.modulesSym === sym) {
       symSetAllChanged();
       c.modulesVal = curr.tri;
@@ -556,7 +627,10 @@ export function symCalcValue(sym: Sym | null): void {
 
   if (isChoice) {
     for (const m of choiceMembers(sym)) {
-      if (sym.flags & SYMBOL_WRITE && m.visible !== no) m.flags |= SYMBOL_WRITE;
+      if (sym.flags & SYMBOL_WRITE && m.visible !== no && !(m.flags & SYMBOL_WRITE)) {
+        m.flags |= SYMBOL_WRITE;
+        choiceEvents++;
+      }
       if (sym.flags & SYMBOL_CHANGED) symSetChanged(m);
     }
   }
@@ -569,6 +643,7 @@ export function symCalcValue(sym: Sym | null): void {
  * choice gets SYMBOL_DEF_USER and is recomputed on next use.
  */
 export function setAllChoiceValues(csym: Sym): void {
+  choiceEvents++;
   for (const m of choiceMembers(csym)) if (!symHasValue(m)) m.def[S_DEF_USER].tri = no;
   csym.flags |= SYMBOL_DEF_USER;
   csym.flags &= ~(SYMBOL_VALID | SYMBOL_NEED_SET_CHOICE_VALUES);
@@ -577,10 +652,20 @@ export function setAllChoiceValues(csym: Sym): void {
 /** sym_clear_all_valid(): invalidate every value, mark the configuration changed, recompute modules. */
 export function symClearAllValid(): void {
   const c = ctx();
-  const syms = c.hashOrder;
-  for (let i = 0; i < syms.length; i++) syms[i].flags &= ~SYMBOL_VALID;
+  symClearAllFlags(SYMBOL_VALID);
   c.confChanged = true;
   symCalcValue(c.modulesSym);
+}
+
+/**
+ * Clear the flags `mask` on every symbol `for_all_symbols` visits (not the four constants), as C's
+ * `for_all_symbols(i, sym) sym->flags &= ~mask` loops do; the order does not matter, so the
+ * symbols are visited in creation order ({@link symbolsAnyOrder}).
+ */
+export function symClearAllFlags(mask: number): void {
+  const syms = symbolsAnyOrder();
+  const keep = ~mask;
+  for (let i = 0; i < syms.length; i++) syms[i].flags &= keep;
 }
 
 /** sym_tristate_within_range(): whether the user may set `val` (respecting selects and visibility). */
@@ -1223,7 +1308,7 @@ function symCalcValue612(sym: Sym): void {
       return;
   }
   sym.flags &= ~SYMBOL_WRITE;
-  symCalcVisibility(sym);
+  const marked = symCalcVisibility(sym);
   if (sym.visible !== no) sym.flags |= SYMBOL_WRITE;
   sym.curr.val = newVal;
   sym.curr.tri = newTri;
@@ -1254,7 +1339,7 @@ function symCalcValue612(sym: Sym): void {
   sym.curr.tri = newTri;
   symValidateRange(sym);
   if (oldVal !== sym.curr.val || oldTri !== sym.curr.tri) {
-    symSetChanged(sym);
+    if (!marked) symSetChanged(sym);
     if (c.modulesSym === sym) {
       symSetAllChanged();
       c.modulesVal = sym.curr.tri;

@@ -19,9 +19,9 @@ import {
   S_DEF_USER, SymbolType, SYMBOL_CHOICE, SYMBOL_CHOICEVAL, SYMBOL_NEED_SET_CHOICE_VALUES, SYMBOL_VALID, SYMBOL_DEF_USER, mod, no, yes,
 } from './model.js';
 import {
-  choiceData, choiceMembers, ctx, setAllChoiceValues, symCalcValue, symClearAllValid, symDepErrors, symGetChoiceValue,
+  choiceData, choiceMembers, ctx, inHashOrder, setAllChoiceValues, symCalcValue, symClearAllValid, symDepErrors, symGetChoiceValue,
   symGetStringValue, symGetType, symHasValue, symIsChangeable, symIsChoice, symIsChoiceValue, symSetStringValue,
-  symSetTristateValue, symTristateWithinRange,
+  symSetTristateValue, symTristateWithinRange, symbolsAnyOrder,
   choiceMoveLast, choiceSetValue, subEntries, symCalcChoice612,
 } from './evaluate.js';
 import {
@@ -49,6 +49,12 @@ export interface ConfModeOptions {
   silent?: boolean;
   /** Stdin for interactive modes (default: empty, i.e. end of file at once). */
   input?: string;
+  /**
+   * randconfig: the seed {@link randconfigSeed} gave and the caller printed before the parse, as
+   * conf.c does (set_randconfig_seed() runs while the options are read, before conf_parse(), so
+   * `KCONFIG_SEED=0x...` comes before anything the parse prints). Absent: chosen and printed here.
+   */
+  seed?: number;
 }
 
 /** Thrown for conf's fatal conditions (exit status 1), with conf's message. */
@@ -96,23 +102,27 @@ class GlibcRand {
 
 let rng: GlibcRand | null = null;
 
-function setRandconfigSeed(): void {
-  const c = ctx();
-  const env = c.env.KCONFIG_SEED;
-  let seed: number | null = null;
-  if (env) {
-    const r = strtoll(env, 0);
-    if (r.end === env.length && r.end > 0) seed = Number(BigInt.asUintN(32, r.value));
+/**
+ * set_randconfig_seed() of conf.c (6.1 and 6.12) without its printf: the seed of a randconfig run,
+ * from KCONFIG_SEED when it is a whole number (strtol base 0: decimal, 0x hex or 0 octal, taken
+ * as an unsigned int), else from the time of day as (tv_sec + 1) * (tv_usec + 1).
+ * @param env the environment conf sees
+ * @returns the seed (0 <= seed < 2^32); print it as `KCONFIG_SEED=0x%X` ({@link seedLine})
+ */
+export function randconfigSeed(env: Record<string, string | undefined>): number {
+  const text = env.KCONFIG_SEED;
+  if (text) {
+    const r = strtoll(text, 0);
+    if (r.end === text.length && r.end > 0) return Number(BigInt.asUintN(32, r.value));
   }
-  if (seed === null) {
-    const now = Date.now() * 1000 + Math.floor(Math.random() * 1000);
-    const sec = Math.floor(now / 1e6);
-    const usec = now % 1e6;
-    seed = Number(BigInt.asUintN(32, BigInt(sec + 1) * BigInt(usec + 1)));
-  }
-  c.stdout(`KCONFIG_SEED=0x${seed.toString(16).toUpperCase()}\n`);
-  rng = new GlibcRand(seed);
+  const now = Date.now() * 1000 + Math.floor(Math.random() * 1000);
+  const sec = Math.floor(now / 1e6);
+  const usec = now % 1e6;
+  return Number(BigInt.asUintN(32, BigInt(sec + 1) * BigInt(usec + 1)));
 }
+
+/** What set_randconfig_seed() prints for `seed` (on stdout). */
+export const seedLine = (seed: number): string => `KCONFIG_SEED=0x${seed.toString(16).toUpperCase()}\n`;
 
 function rand(): number {
   if (!rng) rng = new GlibcRand(1);
@@ -168,10 +178,13 @@ function confSetAllNewSymbols(mode: DefMode): boolean {
     return false;
   }
   // 6.1 from here: sym_is_choice() / sym_is_choice_value() are the SYMBOL_CHOICE /
-  // SYMBOL_CHOICEVAL flags. The loops test the flags inline (they visit every symbol).
+  // SYMBOL_CHOICEVAL flags. The loops test the flags inline (they visit every symbol). Those
+  // whose effect does not depend on the order (all but randconfig's draws and the choices'
+  // computation) visit the symbols in creation order (faster than hash order, see symbolsAnyOrder).
   const syms = c.hashOrder;
-  for (let i = 0; i < syms.length; i++) {
-    const sym = syms[i];
+  const first = mode === 'random' ? syms : symbolsAnyOrder(c);
+  for (let i = 0; i < first.length; i++) {
+    const sym = first[i];
     if (sym.flags & (SYMBOL_DEF_USER | SYMBOL_VALID)) continue;
     // sym_get_type() is bool or tristate exactly when the declared type is.
     if (sym.type !== SymbolType.Bool && sym.type !== SymbolType.Tristate) continue;
@@ -195,15 +208,24 @@ function confSetAllNewSymbols(mode: DefMode): boolean {
     if (!(sym.flags & SYMBOL_CHOICE && mode === 'random')) sym.flags |= SYMBOL_DEF_USER;
   }
   symClearAllValid();
+  // The last loop visits the choices (SYMBOL_CHOICE never changes) in hash order; outside
+  // randconfig, the one before (over tree.symbols) finds them, so that it need not visit every
+  // symbol.
+  let choices = syms;
   if (mode !== 'random') {
-    for (let i = 0; i < syms.length; i++) {
-      const csym = syms[i];
+    const t = c.tree;
+    const found: number[] = [];
+    for (let i = 0; i < t.symbols.length; i++) {
+      const csym = t.symbols[i];
+      if (csym === t.symbolYes || csym === t.symbolMod || csym === t.symbolNo || csym === t.symbolEmpty) continue;
       const f = csym.flags;
+      if (f & SYMBOL_CHOICE) found.push(i);
       if ((f & SYMBOL_CHOICE && !(f & SYMBOL_DEF_USER)) || f & SYMBOL_CHOICEVAL) csym.flags = f | SYMBOL_NEED_SET_CHOICE_VALUES;
     }
+    choices = inHashOrder(c, found);
   }
-  for (let i = 0; i < syms.length; i++) {
-    const csym = syms[i];
+  for (let i = 0; i < choices.length; i++) {
+    const csym = choices[i];
     if ((csym.flags & (SYMBOL_DEF_USER | SYMBOL_CHOICE)) !== SYMBOL_CHOICE) continue;
     symCalcValue(csym);
     if (mode === 'random') hasChanged = randomizeChoiceValues(csym) || hasChanged;
@@ -277,7 +299,7 @@ function confSetAllNewSymbols612(mode: DefMode, pby: number, pty: number, ptm: n
 
 /** conf_rewrite_tristates(): user values old_val of tristate symbols become new_val. */
 function confRewriteTristates(oldVal: Tristate, newVal: Tristate): void {
-  for (const sym of ctx().hashOrder) {
+  for (const sym of symbolsAnyOrder()) { // (order-free: each symbol's own user value)
     if (symGetType(sym) === SymbolType.Tristate && sym.def[S_DEF_USER].tri === oldVal) sym.def[S_DEF_USER].tri = newVal;
   }
   symClearAllValid();
@@ -600,7 +622,14 @@ export function runConfMode(opts: ConfModeOptions): void {
   rng = null;
   if (opts.silent || sync) c.message = null;
   else if (!c.message) c.message = (s) => c.stdout(s);
-  if (mode === 'randconfig') setRandconfigSeed();
+  if (mode === 'randconfig') {
+    let seed = opts.seed;
+    if (seed === undefined) {
+      seed = randconfigSeed(c.env);
+      c.stdout(seedLine(seed));
+    }
+    rng = new GlibcRand(seed);
+  }
 
   switch (mode) {
     case 'defconfig': {

@@ -281,6 +281,42 @@ const fillArrays = new Function(
 return p;`,
 ) as Filler;
 
+/** Fills the `n` Maps from id `id` on from their records at `p` (keys and values inline, as {@link fillArrays} does). */
+// eslint-disable-next-line @typescript-eslint/no-implied-eval
+const fillMaps = new Function(
+  'objs', 'id', 'n', 'b', 'p', 'v', 'strs',
+  `for (const end = id + n; id < end; id++) {
+  const len = b[p + 1];
+  const m = objs[id];
+  let x, k;
+  for (let j = 0; j < len; j++) {
+    x = b[p + 2 + 2 * j];
+    k = ${VALUE_INLINE};
+    x = b[p + 3 + 2 * j];
+    m.set(k, ${VALUE_INLINE});
+  }
+  p += 2 + 2 * len;
+}
+return p;`,
+) as Filler;
+
+/** Fills the `n` Sets from id `id` on from their records at `p`. */
+// eslint-disable-next-line @typescript-eslint/no-implied-eval
+const fillSets = new Function(
+  'objs', 'id', 'n', 'b', 'p', 'v', 'strs',
+  `for (const end = id + n; id < end; id++) {
+  const len = b[p + 1];
+  const s = objs[id];
+  let x;
+  for (let j = 0; j < len; j++) {
+    x = b[p + 2 + j];
+    s.add(${VALUE_INLINE});
+  }
+  p += 2 + len;
+}
+return p;`,
+) as Filler;
+
 /** Makes the `n` objects of one shape from id `id` on (`objs[id] = {k0: null, ...}`). */
 type Maker = (objs: unknown[], id: number, n: number) => void;
 /**
@@ -307,6 +343,44 @@ function shapeFunctions(keys: string[], shape: number): { make: Maker; fill: Fil
 return p;`,
   ) as Filler;
   return { make, fill };
+}
+
+/**
+ * The maker and the filler of one shape for a run of a single object (the snapshot's root, the
+ * tree, the context): not compiled (compiling costs more than it saves for one object); the
+ * object gets its keys in the shape's order, as from the literal.
+ */
+function genericShapeFunctions(keys: string[], shape: number): { make: Maker; fill: Filler } {
+  return {
+    make: (objs, id, n) => {
+      for (const end = id + n; id < end; id++) objs[id] = {};
+    },
+    fill: (objs, id, n, b, p, v) => {
+      for (const end = id + n; id < end; id++, p += keys.length + 1) {
+        if (b[p] !== shape + K_OBJECT) return -1;
+        const o = objs[id] as Record<string, unknown>;
+        for (let i = 0; i < keys.length; i++) o[keys[i]] = v(b[p + 1 + i]);
+      }
+      return p;
+    },
+  };
+}
+
+/**
+ * Makes the `n` arrays (at their lengths), Maps or Sets (empty) of one run from id `id` on, their
+ * records at `p` (a small function of its own: the JIT compiles it early, unlike the long
+ * decodeGraph()).
+ * @returns the position after them, or -1 when a record is not of `kind` or runs past the body
+ */
+function makeCollections(objs: unknown[], id: number, n: number, kind: number, b: Int32Array, p: number): number {
+  const words = b.length;
+  for (const end = id + n; id < end; id++) {
+    if (p + 1 >= words || b[p] !== kind) return -1;
+    const len = b[p + 1];
+    objs[id] = kind === K_ARRAY ? new Array(len) : kind === K_MAP ? new Map() : new Set();
+    p += 2 + (kind === K_MAP ? 2 * len : len);
+  }
+  return p;
 }
 
 /**
@@ -350,7 +424,13 @@ export function decodeGraph(bytes: Buffer): unknown {
   }
   const { shapes } = header;
   const numbers = header.numbers.map((n) => (typeof n === 'number' ? n : n === '-0' ? -0 : Number(n)));
-  const fns = shapes.map(shapeFunctions);
+  // Compiled on first use, for a run of more than one object (see genericShapeFunctions()).
+  const compiled: ({ make: Maker; fill: Filler } | undefined)[] = [];
+  const fnsFor = (shape: number, count: number): { make: Maker; fill: Filler } | undefined => {
+    const keys = shapes[shape];
+    if (keys === undefined) return undefined;
+    return count <= 1 ? genericShapeFunctions(keys, shape) : (compiled[shape] ??= shapeFunctions(keys, shape));
+  };
   // Made at its final length (one allocation, not a backing store regrown and copied).
   const objs: unknown[] = new Array(header.objects);
   const groups = header.groups;
@@ -364,17 +444,13 @@ export function decodeGraph(bytes: Buffer): unknown {
     groupAt.push(p);
     if (!(Number.isInteger(count) && count >= 0 && made + count <= header.objects)) throw new GraphCodecError('bad graph-codec header');
     if (kind >= K_OBJECT) {
-      const f = fns[kind - K_OBJECT];
+      const f = fnsFor(kind - K_OBJECT, count);
       if (f === undefined) throw new GraphCodecError(`bad graph-codec record kind ${kind}`);
       f.make(objs, made, count);
       p += count * (1 + shapes[kind - K_OBJECT].length);
     } else {
-      for (let j = 0; j < count; j++) {
-        if (p + 1 >= words || b[p] !== kind) throw new GraphCodecError('truncated graph-codec body');
-        const len = b[p + 1];
-        objs[made + j] = kind === K_ARRAY ? new Array(len) : kind === K_MAP ? new Map() : new Set();
-        p += 2 + (kind === K_MAP ? 2 * len : len);
-      }
+      p = makeCollections(objs, made, count, kind, b, p);
+      if (p < 0) throw new GraphCodecError('truncated graph-codec body');
     }
     made += count;
     if (p > words) throw new GraphCodecError('truncated graph-codec body');
@@ -402,28 +478,14 @@ export function decodeGraph(bytes: Buffer): unknown {
   // Pass 2: fill them in, run by run.
   let id = 0;
   groups.forEach(([kind, count], g) => {
-    let q = groupAt[g];
+    const q = groupAt[g];
     if (kind >= K_OBJECT) {
-      if (fns[kind - K_OBJECT].fill(objs, id, count, b, q, v, strings) < 0) throw new GraphCodecError('graph-codec record kind mismatch');
+      if (fnsFor(kind - K_OBJECT, count)!.fill(objs, id, count, b, q, v, strings) < 0) throw new GraphCodecError('graph-codec record kind mismatch');
       id += count;
       return;
     }
-    if (kind === K_ARRAY) {
-      fillArrays(objs, id, count, b, q, v, strings);
-      id += count;
-      return;
-    }
-    for (const end = id + count; id < end; id++) {
-      const n = b[q + 1];
-      if (kind === K_MAP) {
-        const m = objs[id] as Map<unknown, unknown>;
-        for (let j = 0; j < n; j++) m.set(v(b[q + 2 + 2 * j]), v(b[q + 3 + 2 * j]));
-      } else {
-        const s = objs[id] as Set<unknown>;
-        for (let j = 0; j < n; j++) s.add(v(b[q + 2 + j]));
-      }
-      q += 2 + (kind === K_MAP ? 2 * n : n);
-    }
+    (kind === K_ARRAY ? fillArrays : kind === K_MAP ? fillMaps : fillSets)(objs, id, count, b, q, v, strings);
+    id += count;
   });
   return v(header.root);
 }
