@@ -7,6 +7,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 
 const CLI = join(process.cwd(), 'dist/cli/main.js');
@@ -62,6 +63,27 @@ test('config ends as soon as its work is done, with every line of a long output 
   const lines = r.stdout.split('\n');
   expect(lines.length).toBe(n + 1);
   expect(lines[n - 1]).toBe(`CONFIG_SYMBOL_WITH_A_LONG_NAME_${n - 1}=y`);
+});
+
+/** scripts/golden-regen.mjs: the path of the C conf built from each Debian tree. */
+const regen = (await import(pathToFileURL(join(process.cwd(), 'scripts', 'golden-regen.mjs')).href)) as { confFor(series: string): string };
+
+test.each([
+  ['a missing defconfig file', ['defconfig', 'nope_defconfig'], ['--defconfig=nope_defconfig'], {}],
+  ['KCONFIG_ALLCONFIG naming no file', ['allnoconfig'], ['--allnoconfig'], { KCONFIG_ALLCONFIG: 'nothere.config' }],
+  ['KCONFIG_PROBABILITY out of range', ['randconfig'], ['--randconfig'], { KCONFIG_PROBABILITY: '50:20:90', KCONFIG_SEED: '3' }],
+] as [string, string[], string[], Record<string, string>][])('%s: the CLI prints what conf prints (stdout, stderr, exit status)', async (_what, args, confArgs, env) => {
+  // conf's own fatal messages (conf.c: fprintf(stderr, ...) or perror(), then exit 1) are
+  // printed as they are, without kbuildts's "kbuildts: " prefix.
+  const { src, obj } = tree('mainmenu "t"\n\nconfig MODULES\n\tbool "modules"\n\tmodules\nconfig A\n\ttristate "a"\n');
+  const cobj = join(src, '..', 'cobj');
+  mkdirSync(cobj);
+  const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', KCONFIG_CONFIG: '.config', ...env };
+  const c = await execa(regen.confFor('6.1'), ['-s', ...confArgs, 'Kconfig'], { cwd: cobj, env: { ...base, srctree: src }, extendEnv: false, reject: false });
+  const r = await execa('node', [CLI, 'config', ...args, '-s', '--srctree', src, '--objtree', obj], { env: base, extendEnv: false, reject: false });
+  expect(c.exitCode).toBe(1);
+  expect(c.stderr.length).toBeGreaterThan(0);
+  expect({ status: r.exitCode, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: c.exitCode, stdout: c.stdout, stderr: c.stderr });
 });
 
 test('a missing cross compiler names the Debian package', async () => {

@@ -1,6 +1,7 @@
 /**
  * How the CLI reports failures: one clear line on stderr, and an exit status.
- * Located errors (Kconfig syntax, compiler diagnostics) already carry `file:line:col: `.
+ * Located errors (Kconfig syntax, compiler diagnostics) already carry `file:line:col: `; conf's
+ * own fatal messages (a ConfModeError marked `verbatim`) are printed exactly as conf prints them.
  */
 import { KconfigError } from '../kconfig/model.js';
 import { SetupMissingError } from '../runner/cache.js';
@@ -17,6 +18,11 @@ export function reportError(err: unknown): number {
   if (err instanceof SetupMissingError) {
     process.stderr.write(`kbuildts: ${err.message}\n`);
     return 2;
+  }
+  // conf's own fatal message (ConfModeError verbatim): printed as conf prints it.
+  if (err instanceof Error && (err as { userError?: boolean; verbatim?: boolean }).verbatim === true) {
+    process.stderr.write(`${err.message}\n`);
+    return 1;
   }
   if (err instanceof Error && (err as { userError?: boolean }).userError) {
     process.stderr.write(`kbuildts: ${err.message}\n`);

@@ -57,10 +57,15 @@ export interface ConfModeOptions {
   seed?: number;
 }
 
-/** Thrown for conf's fatal conditions (exit status 1), with conf's message. */
+/**
+ * Thrown for conf's fatal conditions (exit status 1). `verbatim`: the message is the text conf
+ * itself prints on stderr before it exits (without the final newline), so that the CLI prints it
+ * as it is (src/cli/errors.ts); otherwise it is kbuildts's own words for a condition on which conf
+ * exits silently (KCONFIG_WERROR), printed as a kbuildts message.
+ */
 export class ConfModeError extends Error {
   readonly userError = true;
-  constructor(msg: string) {
+  constructor(msg: string, readonly verbatim = false) {
     super(msg);
     this.name = 'ConfModeError';
   }
@@ -163,7 +168,7 @@ function confSetAllNewSymbols(mode: DefMode): boolean {
       const m = /^\s*[+-]?\d*/.exec(rest)!;
       const tmp = parseInt(m[0], 10) || 0;
       if (tmp >= 0 && tmp <= 100) p.push(tmp);
-      else throw new ConfModeError('KCONFIG_PROBABILITY: Numerical result out of range');
+      else throw new ConfModeError('KCONFIG_PROBABILITY: Numerical result out of range', true);
       rest = rest.slice(m[0].length);
       rest = rest[0] === ':' ? rest.slice(1) : rest;
       if (p.length >= 3 || m[0].length === 0) break;
@@ -171,7 +176,7 @@ function confSetAllNewSymbols(mode: DefMode): boolean {
     if (p.length === 1) { pby = p[0]; ptm = Math.trunc(pby / 2); pty = pby - ptm; }
     else if (p.length === 2) { pty = p[0]; ptm = p[1]; pby = pty + ptm; }
     else if (p.length === 3) { pby = p[0]; pty = p[1]; ptm = p[2]; }
-    if (pty + ptm > 100) throw new ConfModeError('KCONFIG_PROBABILITY: Numerical result out of range');
+    if (pty + ptm > 100) throw new ConfModeError('KCONFIG_PROBABILITY: Numerical result out of range', true);
   }
   if (c.v612) {
     confSetAllNewSymbols612(mode, pby, pty, ptm);
@@ -634,7 +639,7 @@ export function runConfMode(opts: ConfModeOptions): void {
   switch (mode) {
     case 'defconfig': {
       const f = opts.file ?? '';
-      if (confRead(f)) throw new ConfModeError(`***\n*** Can't find default configuration "${f}"!\n***`);
+      if (confRead(f)) throw new ConfModeError(`***\n*** Can't find default configuration "${f}"!\n***`, true);
       break;
     }
     case 'savedefconfig':
@@ -657,12 +662,12 @@ export function runConfMode(opts: ConfModeOptions): void {
       let name = c.env.KCONFIG_ALLCONFIG;
       if (name === undefined) break;
       if (name !== '' && name !== '1') {
-        if (confReadSimple(name, S_DEF_USER)) throw new ConfModeError(`*** Can't read seed configuration "${name}"!`);
+        if (confReadSimple(name, S_DEF_USER)) throw new ConfModeError(`*** Can't read seed configuration "${name}"!`, true);
         break;
       }
       name = { allnoconfig: 'allno.config', allyesconfig: 'allyes.config', allmodconfig: 'allmod.config', alldefconfig: 'alldef.config', randconfig: 'allrandom.config' }[mode];
       if (confReadSimple(name, S_DEF_USER) && confReadSimple('all.config', S_DEF_USER))
-        throw new ConfModeError(`*** KCONFIG_ALLCONFIG set, but no "${name}" or "all.config" file found`);
+        throw new ConfModeError(`*** KCONFIG_ALLCONFIG set, but no "${name}" or "all.config" file found`, true);
       break;
     }
   }
@@ -671,7 +676,7 @@ export function runConfMode(opts: ConfModeOptions): void {
   if (sync) {
     const n = c.env.KCONFIG_NOSILENTUPDATE;
     if (n) {
-      if (confGetChanged()) throw new ConfModeError('\n*** The configuration requires explicit update.\n');
+      if (confGetChanged()) throw new ConfModeError('\n*** The configuration requires explicit update.\n', true);
       noConfWrite = true;
     }
   }

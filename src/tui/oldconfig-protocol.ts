@@ -18,7 +18,7 @@ export type WorkerMessage =
   | { type: 'ask'; q: WorkerQuestion }
   | { type: 'done' }
   | { type: 'interrupted' }
-  | { type: 'error'; message: string; userError: boolean; located?: { file: string; line: number; col: number; detail: string } };
+  | { type: 'error'; message: string; userError: boolean; verbatim?: boolean; located?: { file: string; line: number; col: number; detail: string } };
 
 /** Answer states in the shared control word. */
 export const ANSWER_WAIT = 0;

@@ -57,6 +57,6 @@ if (parentPort) {
   } catch (e) {
     if (e instanceof Interrupted) post({ type: 'interrupted' });
     else if (e instanceof KconfigError) post({ type: 'error', message: e.message, userError: true, located: { file: e.file, line: e.line, col: e.col, detail: e.detail } });
-    else post({ type: 'error', message: e instanceof Error ? e.message : String(e), userError: !!(e as { userError?: boolean })?.userError });
+    else post({ type: 'error', message: e instanceof Error ? e.message : String(e), userError: !!(e as { userError?: boolean })?.userError, verbatim: (e as { verbatim?: boolean })?.verbatim === true });
   }
 }

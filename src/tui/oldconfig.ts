@@ -166,7 +166,7 @@ export async function runInteractiveConfig(opts: InteractiveConfigOptions): Prom
             buf = '';
             finish(() => reject(m.located
               ? new KconfigError(m.located.file, m.located.line, m.located.col, m.located.detail)
-              : Object.assign(new Error(m.message), { userError: m.userError })));
+              : Object.assign(new Error(m.message), { userError: m.userError, verbatim: m.verbatim === true })));
             break;
         }
       }).catch((e: unknown) => finish(() => reject(e)));
