@@ -184,12 +184,12 @@ function hashBucket(s: Sym, size: number): number {
  * Some symbols of the context in `for_all_symbols` order (the order of {@link EvalContext.hashOrder},
  * which prepareSymbols() made from tree.symbols: bucket ascending, then the newest first), without
  * visiting the others.
- * @param indices the symbols' indices in tree.symbols (none of the four constants), ascending
+ * @param syms the symbols, in creation order (as {@link symbolsAnyOrder} gives them; none of the
+ *   four constants)
  */
-export function inHashOrder(c: EvalContext, indices: number[]): Sym[] {
-  const syms = c.tree.symbols;
+export function inHashOrder(c: EvalContext, syms: readonly Sym[]): Sym[] {
   const size = symbolHashSize(c.tree.version);
-  const keyed = indices.map((i) => ({ b: hashBucket(syms[i], size), i }));
+  const keyed = syms.map((s, i) => ({ b: hashBucket(s, size), i }));
   keyed.sort((x, y) => x.b - y.b || y.i - x.i);
   return keyed.map((k) => syms[k.i]);
 }

@@ -214,17 +214,14 @@ function confSetAllNewSymbols(mode: DefMode): boolean {
   }
   symClearAllValid();
   // The last loop visits the choices (SYMBOL_CHOICE never changes) in hash order; outside
-  // randconfig, the one before (over tree.symbols) finds them, so that it need not visit every
+  // randconfig, the one before (in creation order) finds them, so that it need not visit every
   // symbol.
   let choices = syms;
   if (mode !== 'random') {
-    const t = c.tree;
-    const found: number[] = [];
-    for (let i = 0; i < t.symbols.length; i++) {
-      const csym = t.symbols[i];
-      if (csym === t.symbolYes || csym === t.symbolMod || csym === t.symbolNo || csym === t.symbolEmpty) continue;
+    const found: Sym[] = [];
+    for (const csym of symbolsAnyOrder(c)) {
       const f = csym.flags;
-      if (f & SYMBOL_CHOICE) found.push(i);
+      if (f & SYMBOL_CHOICE) found.push(csym);
       if ((f & SYMBOL_CHOICE && !(f & SYMBOL_DEF_USER)) || f & SYMBOL_CHOICEVAL) csym.flags = f | SYMBOL_NEED_SET_CHOICE_VALUES;
     }
     choices = inHashOrder(c, found);

@@ -264,58 +264,35 @@ function groupByKind(body: Int32Array, n: number, shapes: readonly string[][], r
  */
 const VALUE_INLINE = `(x & 7) === ${T_REF} ? objs[x >>> 3] : (x & 7) === ${T_STR} ? strs[x >>> 3] : (x & 7) === ${T_INT} ? x >> 3 : x === ${T_CONST} ? null : v(x)`;
 
-/** Fills the `n` arrays from id `id` on from their records at `p` (a Filler for arrays: their elements inline as a shape's fields). */
-// eslint-disable-next-line @typescript-eslint/no-implied-eval
-const fillArrays = new Function(
-  'objs', 'id', 'n', 'b', 'p', 'v', 'strs',
-  `for (const end = id + n; id < end; id++) {
+/**
+ * A Filler for the `n` arrays, Maps or Sets from id `id` on, their records at `p` (kind word,
+ * count, then `width` words per element), with the element values inline as a shape's fields are.
+ * @param width words per element: 1 (array, Set: the value in `x`), 2 (Map: the key in `k`, the value in `x`)
+ * @param store the statement that puts an element into the collection `c` (the index is `j`)
+ */
+function collectionFiller(width: 1 | 2, store: string): Filler {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function(
+    'objs', 'id', 'n', 'b', 'p', 'v', 'strs',
+    `for (const end = id + n; id < end; id++) {
   const len = b[p + 1];
-  const a = objs[id];
-  let x;
-  for (let j = 0; j < len; j++) {
-    x = b[p + 2 + j];
-    a[j] = ${VALUE_INLINE};
-  }
-  p += 2 + len;
-}
-return p;`,
-) as Filler;
-
-/** Fills the `n` Maps from id `id` on from their records at `p` (keys and values inline, as {@link fillArrays} does). */
-// eslint-disable-next-line @typescript-eslint/no-implied-eval
-const fillMaps = new Function(
-  'objs', 'id', 'n', 'b', 'p', 'v', 'strs',
-  `for (const end = id + n; id < end; id++) {
-  const len = b[p + 1];
-  const m = objs[id];
+  const c = objs[id];
   let x, k;
   for (let j = 0; j < len; j++) {
-    x = b[p + 2 + 2 * j];
+    ${width === 2 ? `x = b[p + 2 + 2 * j];
     k = ${VALUE_INLINE};
-    x = b[p + 3 + 2 * j];
-    m.set(k, ${VALUE_INLINE});
+    x = b[p + 3 + 2 * j];` : 'x = b[p + 2 + j];'}
+    ${store}
   }
-  p += 2 + 2 * len;
+  p += 2 + ${width} * len;
 }
 return p;`,
-) as Filler;
+  ) as Filler;
+}
 
-/** Fills the `n` Sets from id `id` on from their records at `p`. */
-// eslint-disable-next-line @typescript-eslint/no-implied-eval
-const fillSets = new Function(
-  'objs', 'id', 'n', 'b', 'p', 'v', 'strs',
-  `for (const end = id + n; id < end; id++) {
-  const len = b[p + 1];
-  const s = objs[id];
-  let x;
-  for (let j = 0; j < len; j++) {
-    x = b[p + 2 + j];
-    s.add(${VALUE_INLINE});
-  }
-  p += 2 + len;
-}
-return p;`,
-) as Filler;
+const fillArrays = collectionFiller(1, `c[j] = ${VALUE_INLINE};`);
+const fillMaps = collectionFiller(2, `c.set(k, ${VALUE_INLINE});`);
+const fillSets = collectionFiller(1, `c.add(${VALUE_INLINE});`);
 
 /** Makes the `n` objects of one shape from id `id` on (`objs[id] = {k0: null, ...}`). */
 type Maker = (objs: unknown[], id: number, n: number) => void;
