@@ -13,6 +13,13 @@
  *   - a real run, warm, under half the C tool's real run (which runs its probes one after
  *     another). Printed for kbuildts's warm run (probes cached, keyed by the toolchain's identity,
  *     as the issue allows) and for kbuildts running every probe (concurrently).
+ * Last, where kbuildts's parsing run goes: Node's own start (an empty script with the same node
+ * options), loading the Kconfig engine, and the engine's stages (runConfig()'s `stages`: parse,
+ * finalisation, mode with its files) measured inside one process that runs the mode several
+ * times, parsing each time: the first run is what every CLI run pays (V8 has optimised none of
+ * the engine's code yet), the later ones what the same work costs once it has. Set against
+ * the 2x budget of C's replayed run, they show how much of a parsing run is the runtime and how
+ * much the engine.
  *
  * How each tool runs with "real" probes and with probes "replayed":
  *   C conf      real: conf -s --<mode> Kconfig.
@@ -42,7 +49,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -209,6 +216,8 @@ console.log(`probe table: ${table.size} commands recorded; C replayed = conf rel
 console.log(`kbuildts runs as its #! line says: node ${nodeOptions.join(' ')} dist/cli/main.js`);
 if (klib) console.log(klib.note);
 const targets = [];
+/** C's replayed run per mode (median wall time, s). */
+const cReplayedOf = new Map();
 for (const mode of values.modes.split(',')) {
   const scen = [
     ['C conf', 'real', () => runOnce([src.conf, ...cArgs(mode)])],
@@ -239,9 +248,46 @@ for (const mode of values.modes.split(',')) {
     const cpu = median(res[j].cpus);
     console.log(`  ${tool.padEnd(11)} ${probes.padEnd(9)} ${m.toFixed(3).padStart(7)} s wall ${(m / cOf(probes)).toFixed(2).padStart(5)}x C   ${cpu.toFixed(2).padStart(5)} s CPU ${(cpu / cCpuOf(probes)).toFixed(2).padStart(5)}x C   ${(res[j].rss / 1024).toFixed(1).padStart(6)} MiB   ${same}`);
   });
+  cReplayedOf.set(mode, cOf('replayed'));
   const kOf = (probes) => median(res[scen.findIndex(([t, p]) => t === 'kbuildts' && p === probes)].walls);
   targets.push([mode, kOf('warm') / cOf('replayed'), kOf('replayed') / cOf('replayed'), kOf('warm') / cOf('real'), kOf('real') / cOf('real')]);
 }
+// ---- Where kbuildts's parsing run goes: Node's own start, loading the engine, and the engine's
+// stages in one process, first as every CLI run has them (JIT cold) and then once V8 has
+// optimised the code (the same runs repeated in the process), against the 2x budget. ----
+const emptyScript = join(work, 'empty.mjs');
+writeFileSync(emptyScript, '');
+const nodeStart = [];
+const engineLoad = [];
+for (let i = 0; i < Math.max(runs, 5); i++) {
+  nodeStart.push(runOnce([process.execPath, ...nodeOptions, emptyScript]).wall);
+  engineLoad.push(runOnce([process.execPath, ...nodeOptions, '--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(join(root, 'dist/kconfig/config.js')).href)})`]).wall);
+}
+/** runConfig() `n` times in one process, the front end parsed each time: each run's stages (ms). */
+const stagesInProcess = (mode, n) => {
+  const script = `import { mkdtempSync, rmSync } from 'node:fs';
+const { runConfig } = await import(${JSON.stringify(pathToFileURL(join(root, 'dist/kconfig/config.js')).href)});
+const out = [];
+for (let i = 0; i < ${n}; i++) {
+  globalThis.gc();
+  const objtree = mkdtempSync(${JSON.stringify(join(work, 'stages-'))});
+  const r = runConfig({ mode: ${JSON.stringify(mode)}, srctree: ${JSON.stringify(src.srcDir)}, objtree, arch: ${JSON.stringify(arch)}, crossCompile: ${JSON.stringify(crossCompile)}, silent: true, frontEndCache: 'off', ${mode === 'defconfig' ? `defconfigFile: ${JSON.stringify(defconfigRel)}, ` : ''}});
+  out.push(r.stages[0]);
+  rmSync(objtree, { recursive: true, force: true });
+}
+process.stdout.write(JSON.stringify(out));`;
+  const r = spawnSync(process.execPath, [...nodeOptions, '--expose-gc', '--input-type=module', '-e', script], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`the in-process stage runs failed: ${r.stderr.slice(-2000)}`);
+  return JSON.parse(r.stdout);
+};
+const WARM_FROM = 3; // runs before this one still meet code V8 has not optimised yet
+const STAGE_RUNS = WARM_FROM + 5;
+const stageRows = targets.map(([mode]) => {
+  const runsOf = stagesInProcess(mode, STAGE_RUNS);
+  const row = (rs) => Object.fromEntries(['parse', 'finalize', 'mode'].map((k) => [k, median(rs.map((r) => r[k])) / 1000]));
+  return { mode, cold: row(runsOf.slice(0, 1)), warm: row(runsOf.slice(WARM_FROM - 1)), cReplayed: cReplayedOf.get(mode) };
+});
+
 console.log('\nissue #3 targets (full tree):');
 for (const [mode, warmRep, parsedRep, warmReal, real] of targets) {
   const met = (ok) => (ok ? 'MET' : 'NOT MET');
@@ -252,4 +298,18 @@ for (const [mode, warmRep, parsedRep, warmReal, real] of targets) {
   console.log(`    a real run, warm, under half C's real run:`);
   console.log(`      kbuildts warm (a user's second run: probes cached by toolchain identity, snapshot) ${warmReal.toFixed(2)}x  ${met(warmReal < 0.5)}`);
   console.log(`      kbuildts running every probe (KBUILDTS_PROBE_CACHE=0, parse cache warm)          ${real.toFixed(2)}x  ${met(real < 0.5)}`);
+}
+const start = median(nodeStart);
+const load = median(engineLoad) - start;
+console.log(`\nwhere kbuildts's parsing run goes (median wall times; the engine's stages measured inside one process, ${STAGE_RUNS} runs):`);
+console.log(`  Node's own start (an empty script, same node options)   ${start.toFixed(3)} s`);
+console.log(`  loading the Kconfig engine (its modules)               +${load.toFixed(3)} s`);
+for (const { mode, cold, warm, cReplayed } of stageRows) {
+  const sum = (r) => r.parse + r.finalize + r.mode;
+  const line = (r) => `parse ${r.parse.toFixed(3)} + finalise ${r.finalize.toFixed(3)} + mode and files ${r.mode.toFixed(3)} = ${sum(r).toFixed(3)} s`;
+  const budget = 2 * cReplayed;
+  console.log(`  ${mode}: 2x C's replayed run is ${budget.toFixed(3)} s, which leaves ${(budget - start - load).toFixed(3)} s for the engine after Node's start and loading`);
+  console.log(`    the engine, first run in the process (as in every CLI run: V8 has optimised nothing yet): ${line(cold)}`);
+  console.log(`    the engine, runs ${WARM_FROM}-${STAGE_RUNS} in the same process (V8 has optimised the hot code):     ${line(warm)}`);
+  console.log(`    so a parsing run costs at least ${(start + load + sum(warm)).toFixed(3)} s (${((start + load + sum(warm)) / cReplayed).toFixed(2)}x C) with the JIT warm, ${(start + load + sum(cold)).toFixed(3)} s (${((start + load + sum(cold)) / cReplayed).toFixed(2)}x C) as it runs`);
 }

@@ -97,6 +97,13 @@ test('the second run reads the snapshot and writes and prints exactly what the f
   expect(files(b)).toEqual(files(a));
   expect(first.config).toMatch(/^CONFIG_C=7$/m);
   expect(readdirSync(join(process.env.KBUILDTS_CACHE!, 'frontend')).filter((f) => f.endsWith('.snap')).length).toBeGreaterThan(0);
+  // The stage times say which stages ran: the parse, finalisation and snapshot write (after the
+  // look for a snapshot), or the snapshot read.
+  const ran = (r: RunConfigResult): string[] => r.stages.flatMap((s) => (['snapshot', 'parse', 'finalize', 'save', 'mode'] as const).filter((k) => s[k] > 0));
+  expect(first.stages.map((s) => s.from)).toEqual(['parsed']);
+  expect(ran(first).filter((k) => k !== 'snapshot')).toEqual(['parse', 'finalize', 'save', 'mode']);
+  expect(second.stages.map((s) => s.from)).toEqual(['snapshot']);
+  expect(ran(second)).toEqual(['snapshot', 'mode']);
 });
 
 test('the codec part of a snapshot starts at a multiple of 4 (its int32 tables are read in place)', () => {

@@ -10,7 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -320,6 +320,62 @@ describe('the parse cache: packs and entries checked by content hash', () => {
     const fourth = parse(srctree, cache);
     expect([fourth.cacheHits, fourth.cacheMisses]).toEqual([0, 3]);
     expect(firstDifference(dumpTree(first), dumpTree(fourth))).toBeNull();
+  });
+
+  /** Wait until files written now are older than the cache's racy window (2 s before a parse). */
+  const settle = (): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2100);
+
+  test('a file found with the identity the pack recorded is not read; a change that keeps its size and mtime is still seen', () => {
+    const srctree = makeTree();
+    const cache = mkdtempSync(join(scratch, 'packcache-'));
+    // Written just now, within the racy window: the files are read and not recorded.
+    expect(parse(srctree, cache).cacheUnread).toBe(0);
+    expect(parse(srctree, cache).cacheUnread).toBe(0);
+    settle();
+    const first = parse(srctree, cache); // reads them once more, and records them
+    expect([first.cacheUnread, first.cacheHits, first.cacheMisses]).toEqual([0, 3, 0]);
+    const second = parse(srctree, cache);
+    expect([second.cacheUnread, second.cacheHits, second.cacheMisses]).toEqual([3, 3, 0]);
+    expect(firstDifference(dumpTree(first), dumpTree(second))).toBeNull();
+    expect([...second.filesRead]).toEqual([...first.filesRead]); // what the front-end snapshot checks
+    // Same size, and the old mtime put back (touch -r, a careless tool): only the ctime moved.
+    // (touch -r keeps the nanoseconds, which utimes() from JavaScript numbers may round.)
+    const more = join(srctree, 'sub', 'Kconfig.more');
+    const saved = join(scratch, `mtime-${process.pid}`);
+    writeFileSync(saved, '');
+    expect(spawnSync('touch', ['-r', more, saved]).status).toBe(0);
+    writeFileSync(more, 'config B\n\tbool\nconfig D\n\tbool\n\tdefault y\n', 'latin1');
+    expect(spawnSync('touch', ['-r', saved, more]).status).toBe(0);
+    expect(statSync(more).mtimeMs).toBe(first.filesRead.get('sub/Kconfig.more')!.mtimeMs);
+    const third = parse(srctree, cache);
+    expect([third.cacheUnread, third.cacheMisses]).toEqual([2, 1]);
+    expect(third.byName.has('D')).toBe(true);
+    expect(third.filesRead.get('sub/Kconfig.more')!.sha1).not.toBe(first.filesRead.get('sub/Kconfig.more')!.sha1);
+    // Its ctime is recent (the mtime is not): not recorded until it settles.
+    expect(parse(srctree, cache).cacheUnread).toBe(2);
+    settle();
+    parse(srctree, cache);
+    const settled = parse(srctree, cache);
+    expect(settled.cacheUnread).toBe(3);
+    expect(firstDifference(dumpTree(third), dumpTree(settled))).toBeNull();
+  });
+
+  test('a recorded file whose pack entry is damaged is read and parsed again', () => {
+    const srctree = makeTree();
+    const cache = mkdtempSync(join(scratch, 'packcache-'));
+    settle();
+    const first = parse(srctree, cache);
+    expect(parse(srctree, cache).cacheUnread).toBe(3);
+    const dir = saltDir(cache);
+    const packFile = join(dir, packsOf(dir)[0]);
+    for (const f of entriesOf(dir)) rmSync(join(dir, f));
+    const good = readFileSync(packFile, 'latin1');
+    const nl3 = good.indexOf('\n', good.indexOf('\n', good.indexOf('\n') + 1) + 1);
+    const at = good.indexOf('"code"', nl3);
+    writeFileSync(packFile, `${good.slice(0, at)}#${good.slice(at + 1)}`, 'latin1');
+    const second = parse(srctree, cache);
+    expect([second.cacheUnread, second.cacheHits, second.cacheMisses]).toEqual([2, 2, 1]);
+    expect(firstDifference(dumpTree(first), dumpTree(second))).toBeNull();
   });
 });
 

@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import type { KconfigTree, KconfigVersion } from './model.js';
 import { CONF_MODES, randconfigSeed, runConfMode, seedLine, type ConfMode } from './modes.js';
 import { useContext } from './evaluate.js';
-import { finalizedTree } from './frontend-cache.js';
+import { finalizedTree, type FrontEndTimes } from './frontend-cache.js';
 
 /** Options of {@link runConfig}. */
 export interface RunConfigOptions {
@@ -88,6 +88,19 @@ export interface RunConfigResult {
    * from the front-end snapshot of the same inputs (frontend-cache.ts).
    */
   frontEnd: 'parsed' | 'snapshot';
+  /**
+   * What each conf run took, in order (most modes run conf once; tinyconfig twice): the front
+   * end's stages and the mode with its output files, in milliseconds of wall time.
+   */
+  stages: ConfStageTimes[];
+}
+
+/** Wall time in milliseconds of one conf run's stages (see {@link RunConfigResult.stages}). */
+export interface ConfStageTimes extends FrontEndTimes {
+  /** How the finalised tree was had. */
+  from: 'parsed' | 'snapshot';
+  /** The mode itself and its output files (runConfMode). */
+  mode: number;
 }
 
 /** The Kconfig language version for a KERNELVERSION ("6.1.192" -> "6.1", "6.12.117" -> "6.12"); throws (userError) for other series. */
@@ -146,6 +159,7 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
   const files: string[] = [];
   let tree: KconfigTree | null = null;
   let frontEnd: 'parsed' | 'snapshot' = 'parsed';
+  const stages: ConfStageTimes[] = [];
 
   /**
    * One `conf -s --<mode> Kconfig` run (a fresh parse, as a new conf process has, or the
@@ -161,6 +175,7 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
     const c = fe.ctx;
     frontEnd = fe.from;
     c.cwd = objtree;
+    const modeStart = performance.now();
     try {
       runConfMode({ mode, file, silent: opts.silent, input: opts.input, seed });
     } finally {
@@ -168,6 +183,7 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
       files.push(...c.written);
       tree = t;
     }
+    stages.push({ from: fe.from, ...fe.ms, mode: performance.now() - modeStart });
   };
 
   const cfgName = env.KCONFIG_CONFIG ?? '.config';
@@ -255,5 +271,5 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
     throw Object.assign(new Error(`unknown configuration mode '${mode}' (modes: ${CONF_MODES.join(', ')}, <name>_defconfig, tinyconfig, <fragment>.config, merge)`), { userError: true });
   }
   const warnings = stderr.split(/\n(?=\S)|\n\n/).map((w) => w.trim()).filter((w) => w.length > 0);
-  return { files, stdout, stderr, warnings, tree: tree!, frontEnd };
+  return { files, stdout, stderr, warnings, tree: tree!, frontEnd, stages };
 }

@@ -364,6 +364,33 @@ function prune(root: string): void {
   for (const e of entries) if (!e.n.endsWith('.snap') && e.mtime < hour) rmSync(join(root, e.n), { force: true }); // left by a killed writer
 }
 
+/**
+ * Wall time in milliseconds (performance.now()) of the front end's stages in one
+ * {@link finalizedTree} call; a stage that did not run is 0.
+ */
+export interface FrontEndTimes {
+  /** Looking for the snapshot and checking its inputs; on a hit also decoding it and making the context. */
+  snapshot: number;
+  /** conf_parse() proper: parseKconfig(), `$(shell)` probes included. */
+  parse: number;
+  /** menu_finalize() and the dependency check: finalizeTree(). */
+  finalize: number;
+  /** Encoding and writing the snapshot. */
+  save: number;
+}
+
+/** What {@link finalizedTree} returns. */
+export interface FinalizedTree {
+  /** The finalised tree. */
+  tree: ParsedKconfig;
+  /** Its evaluation context, made current. */
+  ctx: EvalContext;
+  /** Whether the tree was parsed here or read from the snapshot of the same inputs. */
+  from: 'parsed' | 'snapshot';
+  /** What each stage took. */
+  ms: FrontEndTimes;
+}
+
 /** Options of {@link finalizedTree}: the inputs, where the messages go, and the snapshot's use. */
 export interface FinalizedTreeOptions extends FrontEndKey {
   /** Receive what the parse and the finalisation print on stdout / stderr (also on a snapshot hit). */
@@ -383,22 +410,32 @@ export interface FinalizedTreeOptions extends FrontEndKey {
  * conf_parse() and menu_finalize() of a Kconfig tree, or the snapshot of the same inputs: the
  * finalised tree and its evaluation context, made current (useContext). A `$(shell)` probe's
  * stderr goes to the process's stderr, as conf's child writes it.
- * @returns the tree, the context (messages to opts.stdout/stderr), and how the tree was had
+ * @returns the tree, the context (messages to opts.stdout/stderr), how the tree was had, and
+ *   the time each stage took
  * @throws what parseKconfig and finalizeTree throw (KconfigError for syntax errors and
  *   recursive dependencies); a snapshot that cannot be read or written is not an error
  */
-export function finalizedTree(opts: FinalizedTreeOptions): { tree: ParsedKconfig; ctx: EvalContext; from: 'parsed' | 'snapshot' } {
+export function finalizedTree(opts: FinalizedTreeOptions): FinalizedTree {
   const key: FrontEndKey = { srctree: opts.srctree, objtree: opts.objtree, file: opts.file, version: opts.version, env: opts.env };
   const writeProbeStderr = (t: string): void => void process.stderr.write(Buffer.from(t, 'latin1'));
   const mode = frontEndCacheEnabled() ? opts.snapshot ?? 'use' : 'off';
+  const ms: FrontEndTimes = { snapshot: 0, parse: 0, finalize: 0, save: 0 };
+  let t = performance.now();
+  const lap = (): number => {
+    const was = t;
+    t = performance.now();
+    return t - was;
+  };
   const cached = mode === 'use' ? loadFrontEnd(key) : null;
+  ms.snapshot = lap();
   if (cached) {
     for (const m of cached.messages) (m.to === 'stdout' ? opts.stdout : m.to === 'stderr' ? opts.stderr : writeProbeStderr)(m.text);
     const ctx = createContext(cached.tree, opts.env, cached.context);
     ctx.stdout = opts.stdout;
     ctx.stderr = opts.stderr;
     useContext(ctx);
-    return { tree: cached.tree, ctx, from: 'snapshot' };
+    ms.snapshot += lap();
+    return { tree: cached.tree, ctx, from: 'snapshot', ms };
   }
   // Everything the front end prints, in order, for the snapshot.
   const messages: FrontEndMessage[] = [];
@@ -416,9 +453,14 @@ export function finalizedTree(opts: FinalizedTreeOptions): { tree: ParsedKconfig
     releaseCaches: opts.releaseCaches,
   });
   for (const w of tree.warnings) err(w.endsWith('\n') ? w : `${w}\n`);
+  ms.parse = lap();
   const ctx = finalizeTree(tree, { env: opts.env, stdout: out, stderr: err });
   ctx.stdout = opts.stdout;
   ctx.stderr = opts.stderr;
-  if (mode !== 'off') saveFrontEnd(key, tree, contextData(ctx), messages, parseStart);
-  return { tree, ctx, from: 'parsed' };
+  ms.finalize = lap();
+  if (mode !== 'off') {
+    saveFrontEnd(key, tree, contextData(ctx), messages, parseStart);
+    ms.save = lap();
+  }
+  return { tree, ctx, from: 'parsed', ms };
 }

@@ -12,7 +12,7 @@
  * beside them, see {@link ParseCache}.
  */
 import { createHash, hash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -442,7 +442,29 @@ function salt(): string {
 }
 
 /** First line of a pack file. */
-const PACK_MAGIC = 'kbuildts-parse-pack 2';
+const PACK_MAGIC = 'kbuildts-parse-pack 3';
+
+/**
+ * A source file's identity when a parse last read it, and the content hash of what it read: a
+ * later parse that finds the file with the same identity takes its prepared form from the pack
+ * without reading it ({@link ParseCache.knownFile}). ctime is part of it (unlike in the front-end
+ * snapshot's check, which reads a file whose mtime moved): it changes whenever the content
+ * does, also when a tool puts an old mtime back.
+ */
+interface FileIdentity {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  sha1: string;
+}
+
+/**
+ * A file whose mtime or ctime is this close (ms) to the start of the parse that read it is not
+ * recorded: on a file system with coarse timestamps a second change within the same tick would
+ * keep its identity. The front-end snapshot has the same rule (frontend-cache.ts fileRecords).
+ */
+const RACY_MS = 2000;
 
 /**
  * The cache of prepared files in one directory. Failures to read or write are ignored.
@@ -451,7 +473,10 @@ const PACK_MAGIC = 'kbuildts-parse-pack 2';
  * file never meets a stale entry. Each file has its entry `<sha1>.json`; besides, the entries
  * one parse used are kept together in a pack `pack-<packKey>.json`, read with one call at the
  * next parse of the same tree (the kernel tree has about 1,500 files: one read instead of
- * 1,500). A pack is {@link PACK_MAGIC}, a line with the JSON array `[[sha1, length], ...]`, then
+ * 1,500). A pack is {@link PACK_MAGIC}, a line with the JSON array `[[sha1, length], ...]`, a line
+ * with the JSON array `[[path, size, mtimeMs, ctimeMs, ino, sha1], ...]` of the files that parse
+ * read ({@link FileIdentity}: a file found again with the same identity is not read, see
+ * {@link ParseCache.knownFile}), then
  * the entries' JSON texts back to back, all ASCII ({@link asciiJson}; `length` in bytes); an entry
  * is parsed only when a file of that sha1 is. A pack whose lengths do not add up is ignored, an
  * entry that does not parse is a miss; the pack is rewritten after a parse that needed entries it
@@ -462,6 +487,8 @@ export class ParseCache {
   misses = 0;
   /** Files served by the in-process memo (not counted in hits/misses). */
   memoHits = 0;
+  /** Files served without being read ({@link knownFile}; also counted in hits or memoHits). */
+  unread = 0;
   private shapesLoaded = -1;
   private pruned = false;
   private readonly dir: string;
@@ -472,6 +499,12 @@ export class ParseCache {
   private readonly used = new Map<string, string>();
   /** Whether this parse used an entry the pack did not have (or had damaged). */
   private packMissed = false;
+  /** The pack's file identities: path -> identity when last read. */
+  private readonly known = new Map<string, FileIdentity>();
+  /** The identities of the files this parse read or found unchanged (the next pack's), by path. */
+  private readonly seen = new Map<string, FileIdentity>();
+  /** Date.now() when this cache was opened (before the parse reads anything). */
+  private readonly opened = Date.now();
   /**
    * @param root the cache directory; entries go to `<root>/<salt>/`, and directories of other
    *   salts (an older kbuildts) are removed the first time this one stores an entry
@@ -489,10 +522,12 @@ export class ParseCache {
       const text = readFileSync(path, 'latin1');
       const nl1 = text.indexOf('\n');
       const nl2 = text.indexOf('\n', nl1 + 1);
-      if (nl1 < 0 || nl2 < 0 || text.slice(0, nl1) !== PACK_MAGIC) return;
+      const nl3 = text.indexOf('\n', nl2 + 1);
+      if (nl1 < 0 || nl2 < 0 || nl3 < 0 || text.slice(0, nl1) !== PACK_MAGIC) return;
       const index = JSON.parse(text.slice(nl1 + 1, nl2)) as unknown;
-      if (!Array.isArray(index)) return;
-      let off = nl2 + 1;
+      const files = JSON.parse(text.slice(nl2 + 1, nl3)) as unknown;
+      if (!Array.isArray(index) || !Array.isArray(files)) return;
+      let off = nl3 + 1;
       const entries: [string, string][] = [];
       for (const e of index as unknown[]) {
         if (!Array.isArray(e) || typeof e[0] !== 'string' || typeof e[1] !== 'number') return;
@@ -502,6 +537,11 @@ export class ParseCache {
       }
       if (off !== text.length) return; // truncated or padded: not the pack that was written
       for (const [sha1, json] of entries) this.pack.set(sha1, json);
+      for (const f of files as unknown[]) {
+        if (!Array.isArray(f) || f.length !== 6) continue;
+        const [path, size, mtimeMs, ctimeMs, ino, sha1] = f as [string, number, number, number, number, string];
+        this.known.set(path, { size, mtimeMs, ctimeMs, ino, sha1 });
+      }
     } catch {
       // no pack yet (it is written after this parse)
     }
@@ -565,19 +605,68 @@ export class ParseCache {
         }
       }
     }
-    if (this.packFile === null || (!this.packMissed && this.used.size === this.pack.size)) return;
+    if (this.packFile === null || (!this.packMissed && this.used.size === this.pack.size && !this.identitiesMoved())) return;
     try {
       this.prune();
       const entries = [...this.used].map(([sha1, json]) => [sha1, asciiJson(json)] as const);
       const index = JSON.stringify(entries.map(([sha1, json]) => [sha1, json.length]));
-      writeFileAtomic(this.packFile, `${PACK_MAGIC}\n${index}\n${entries.map((e) => e[1]).join('')}`);
+      const files = asciiJson(JSON.stringify([...this.seen].map(([path, f]) => [path, f.size, f.mtimeMs, f.ctimeMs, f.ino, f.sha1])));
+      writeFileAtomic(this.packFile, `${PACK_MAGIC}\n${index}\n${files}\n${entries.map((e) => e[1]).join('')}`);
       this.pack.clear();
       for (const [sha1, json] of this.used) this.pack.set(sha1, json);
+      this.known.clear();
+      for (const [path, f] of this.seen) this.known.set(path, f);
       this.packMissed = false;
       this.prunePacks();
     } catch {
       // a read-only cache is not an error
     }
+  }
+
+  /** Whether the files this parse read differ in number or identity from those the pack records. */
+  private identitiesMoved(): boolean {
+    if (this.seen.size !== this.known.size) return true;
+    for (const [path, f] of this.seen) {
+      const k = this.known.get(path);
+      if (!k || k.size !== f.size || k.mtimeMs !== f.mtimeMs || k.ctimeMs !== f.ctimeMs || k.ino !== f.ino || k.sha1 !== f.sha1) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Note a file this parse read, for the next pack: its identity (as stat gives it) and the hash
+   * of its bytes. Not recorded when modified (mtime or ctime) within {@link RACY_MS} of this
+   * parse's start.
+   */
+  noteFile(path: string, st: Stats, sha1: string): void {
+    if (Math.max(st.mtimeMs, st.ctimeMs) >= this.opened - RACY_MS) return;
+    this.seen.set(path, { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, sha1 });
+  }
+
+  /**
+   * The prepared form of the file at `path` without reading it: when the pack records the file
+   * with the identity `st` (size, mtime, ctime, inode) and holds the entry for its content.
+   * @param st a fresh stat of `path` (a regular file)
+   * @returns the content hash and the prepared file (a fresh copy), or null (read the file)
+   */
+  knownFile(path: string, st: Stats): { sha1: string; file: PreparedFile } | null {
+    const k = this.known.get(path);
+    if (k === undefined || k.size !== st.size || k.mtimeMs !== st.mtimeMs || k.ctimeMs !== st.ctimeMs || k.ino !== st.ino) return null;
+    let json = memo.get(k.sha1);
+    const fromMemo = json !== undefined;
+    json ??= this.pack.get(k.sha1);
+    const file = json === undefined ? null : parseEntry(json);
+    if (file === null) return null;
+    if (fromMemo) this.memoHits++;
+    else {
+      this.hits++;
+      if (memo.size >= MEMO_LIMIT) memo.clear();
+      memo.set(k.sha1, json!);
+    }
+    if (!this.used.has(k.sha1)) this.used.set(k.sha1, json!);
+    this.unread++;
+    this.noteFile(path, st, k.sha1);
+    return { sha1: k.sha1, file };
   }
 
   /** Remove all but the {@link KEEP_PACKS} most recently written packs of this salt (best effort). */

@@ -157,6 +157,12 @@ export interface ParsedKconfig extends KconfigTree {
   cacheMisses: number;
   /** Files whose prepared form was already in this process's memory (parse-cache.ts memo). */
   memoHits: number;
+  /**
+   * Files the cache served without reading them: found with the identity (size, mtime, ctime,
+   * inode) its pack recorded (parse-cache.ts ParseCache.knownFile). Counted in cacheHits or
+   * memoHits as well.
+   */
+  cacheUnread: number;
   /** What the probes cost (cache hits, commands run, parse rounds); absent with an injected runShell. */
   probes?: ProbeStats;
   /** Names looked up as environment variables and not set (they expanded to ""), in first-use order. */
@@ -385,6 +391,13 @@ export function readRegularFile(path: string): { stat: Stats; bytes: Buffer } | 
   }
 }
 
+/** A Kconfig file opened by the parse: its bytes, or its prepared form when the cache knew the file unread. */
+interface SourceFile {
+  bytes: Buffer | null;
+  prep: PreparedFile | null;
+  sha1: string;
+}
+
 class Parser {
   private readonly version: KconfigVersion;
   private readonly srctreeEnv: string;
@@ -483,26 +496,40 @@ class Parser {
       cacheHits: this.cache?.hits ?? 0,
       cacheMisses: this.cache?.misses ?? 0,
       memoHits: this.cache?.memoHits ?? 0,
+      cacheUnread: this.cache?.unread ?? 0,
       envMissing: [...this.pp.envMissing],
       filesRead: this.filesRead,
     };
   }
 
   /**
-   * zconf_fopen(): the file `name` opens ({@link kconfigFileLocator}), read without a stat
-   * before ({@link readRegularFile}).
-   * @returns the bytes and their {@link contentHash}, or null when it is no readable file
+   * zconf_fopen(): the file `name` opens ({@link kconfigFileLocator}). With the parse cache, a
+   * file whose identity (size, mtime, ctime, inode) is the one the cache's pack recorded is not
+   * read: its prepared form comes from the pack ({@link ParseCache.knownFile}; one stat instead
+   * of open, read, close and a hash: on the 6.1 tree's 1,583 files 8 ms against 70 ms in a
+   * fresh process). Any other file is read ({@link readRegularFile}).
+   * @returns the bytes or the prepared file, and the {@link contentHash} of the content; null
+   *   when it is no readable file
    */
-  private readFile(name: string): { bytes: Buffer; sha1: string } | null {
+  private readFile(name: string): SourceFile | null {
     const path = this.locate(name);
+    const st = this.cache ? statSync(path, { throwIfNoEntry: false }) : undefined;
+    const known = st?.isFile() ? this.cache!.knownFile(path, st) : null;
+    if (known !== null) {
+      this.noteRead(name, path, st!, known.sha1);
+      return { bytes: null, prep: known.file, sha1: known.sha1 };
+    }
     const read = readRegularFile(path);
     if (read === null) return null;
     const sha1 = contentHash(read.bytes);
-    if (!this.filesRead.has(name)) {
-      const { size, mtimeMs, ino } = read.stat;
-      this.filesRead.set(name, { path, size, mtimeMs, ino, sha1 });
-    }
-    return { bytes: read.bytes, sha1 };
+    this.cache?.noteFile(path, read.stat, sha1);
+    this.noteRead(name, path, read.stat, sha1);
+    return { bytes: read.bytes, prep: null, sha1 };
+  }
+
+  /** Record the first read of `name` (what the front-end snapshot is checked against). */
+  private noteRead(name: string, path: string, st: Stats, sha1: string): void {
+    if (!this.filesRead.has(name)) this.filesRead.set(name, { path, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha1 });
   }
 
   /** file_lookup(): record a file name once, in first-lookup order. */
@@ -514,8 +541,8 @@ class Parser {
   }
 
   /** Parse one file's statements (recursing into `source`). @returns its yylineno at EOF */
-  private processFile(name: string, { bytes, sha1 }: { bytes: Buffer; sha1: string }): number {
-    const prep: PreparedFile = this.cache ? this.cache.prepare(bytes, sha1) : prepareMemo(bytes, sha1).file;
+  private processFile(name: string, { bytes, prep: known, sha1 }: SourceFile): number {
+    const prep: PreparedFile = known ?? (this.cache ? this.cache.prepare(bytes!, sha1) : prepareMemo(bytes!, sha1).file);
     const saved = this.pp.file;
     this.open.push({ name, line: 0 });
     this.pp.file = name;
