@@ -197,3 +197,93 @@ test('a shape of one object (filled without compiled code) and one of many decod
   expect(back.one.self).toBe(back.one);
   back.many.forEach((o, i) => expect(o.self).toBe(back.many[(i + 1) % 3]));
 });
+
+/**
+ * The header's shapes and runs as a plain reference encoder finds them: objects numbered in the
+ * order they are first met (records in id order, values in key order), a shape per distinct
+ * Object.keys() list (joined), in the order of the first object of it.
+ */
+function referenceShapes(root: unknown): { shapes: string[][]; groups: [number, number][] } {
+  const ids = new Map<object, number>();
+  const objects: object[] = [];
+  const see = (v: unknown): void => {
+    if (typeof v === 'object' && v !== null && !ids.has(v)) {
+      ids.set(v, objects.length);
+      objects.push(v);
+    }
+  };
+  const shapes: string[][] = [];
+  const shapeOf = new Map<string, number>();
+  const groups: [number, number][] = [];
+  const runOf = new Map<number, [number, number]>();
+  see(root);
+  for (let i = 0; i < objects.length; i++) {
+    const o = objects[i];
+    let kind: number;
+    if (Array.isArray(o)) {
+      kind = 0;
+      o.forEach(see);
+    } else if (o instanceof Map) {
+      kind = 1;
+      for (const [k, v] of o) {
+        see(k);
+        see(v);
+      }
+    } else if (o instanceof Set) {
+      kind = 2;
+      o.forEach(see);
+    } else {
+      const keys = Object.keys(o);
+      const sig = keys.join('\0');
+      if (!shapeOf.has(sig)) {
+        shapeOf.set(sig, shapes.length);
+        shapes.push(keys);
+      }
+      kind = 3 + shapeOf.get(sig)!;
+      keys.forEach((k) => see((o as Record<string, unknown>)[k]));
+    }
+    const run = runOf.get(kind);
+    if (run) run[1]++;
+    else {
+      runOf.set(kind, [kind, 1]);
+      groups.push(runOf.get(kind)!);
+    }
+  }
+  return { shapes, groups };
+}
+
+/** The JSON header of an encoded buffer (see the format in graph-codec.ts). */
+function headerOf(bytes: Buffer): { shapes: string[][]; groups: [number, number][] } {
+  const len = bytes.readUInt32LE(6);
+  return JSON.parse(bytes.toString('utf8', 10, 10 + len)) as { shapes: string[][]; groups: [number, number][] };
+}
+
+test('key lists that share a prefix, differ in order or length, or fan out widely get the shapes a plain reference finds', () => {
+  // Shapes are found by walking a trie of keys (graph-codec.ts KeyNode): prefixes of one another,
+  // permutations, an empty key list, integer-like keys (which Object.keys puts first), a null
+  // prototype, and more children at one node than its linear scan covers (then a Map).
+  const r = rng(7);
+  const makers: (() => Record<string, unknown>)[] = [
+    () => ({ a: 1, b: 2 }),
+    () => ({ b: 1, a: 2 }),
+    () => ({ a: 1 }),
+    () => ({ a: 1, b: 2, c: 3 }),
+    () => ({ a: 1, b: 2, c: 3, d: 4 }),
+    () => ({ a: 1, c: 3 }),
+    () => ({}),
+    () => ({ x: 'x', 10: 'ten', 2: 'two' }),
+    () => Object.assign(Object.create(null) as Record<string, unknown>, { b: 1, a: 2 }),
+    ...Array.from({ length: 40 }, (_, i) => () => ({ [`k${i}`]: i })),
+    ...Array.from({ length: 40 }, (_, i) => () => ({ a: 0, [`z${i}`]: i, b: 1 })),
+  ];
+  const nodes: Record<string, unknown>[] = [];
+  for (let i = 0; i < 600; i++) nodes.push(makers[Math.floor(r() * makers.length)]());
+  // Some get a last key more, `next`: a link to another one.
+  nodes.forEach((n, i) => {
+    if (r() < 0.3) n.next = nodes[(i * 13 + 5) % nodes.length];
+  });
+  const root = [nodes.slice(0, 300), new Map([['rest', nodes.slice(300)]]), new Set([nodes[1], nodes[599]])];
+  const bytes = encodeGraph(root);
+  expect(headerOf(bytes)).toMatchObject(referenceShapes(root));
+  expect(sameGraph(decodeGraph(bytes), root)).toBe(true);
+});
