@@ -484,6 +484,9 @@ describe('errors: file:line:col: message, as parser.y/preprocess.c report them',
     rsource: 'Kconfig:1:1: unknown statement "rsource"',
     'select-quoted': 'Kconfig:3:2: invalid statement',
     'shell-no-args': "Kconfig:2:6: too few function arguments passed to 'shell'",
+    // A name component longer than NAME_MAX: stat() fails with ENAMETOOLONG, not ENOENT; fopen()
+    // in C fails alike, in the object tree and then under $srctree.
+    'source-name-too-long': `Kconfig:3:1: can't open file "${'x'.repeat(300)}/Kconfig"`,
     'too-many-args': "Kconfig:2:6: too many function arguments passed to 'info'",
     'unknown-statement': 'Kconfig:3:2: unknown statement "foo"',
     'unterminated-ref': "Kconfig:2:8: unterminated reference to 'foo\"': missing ')'",

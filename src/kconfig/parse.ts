@@ -313,6 +313,20 @@ function parseKconfigInner(opts: ParseOptions): ParsedKconfig {
 }
 
 /**
+ * stat() of a path, or undefined when it fails for any reason (missing, not a directory on the
+ * way, no permission, a loop of links, a name too long): zconf_fopen() then goes on as
+ * when the file is missing (its fopen() fails the same way), and so does the open of a path
+ * kbuildts would stat first ({@link readRegularFile} returns null).
+ */
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * zconf_fopen(): where a Kconfig file named as given to `source` (after macro expansion) or on
  * the command line is found: the name itself when absolute; else relative to the directory
  * conf runs in (the object tree) when a file is there, else under $srctree. An object-tree
@@ -333,10 +347,10 @@ export function kconfigFileLocator(objtree: string, srctreeEnv: string): (name: 
     if (isAbsolute(name)) return name;
     const first = name.split('/', 1)[0];
     let has = topInObjtree.get(first);
-    if (has === undefined) topInObjtree.set(first, (has = statSync(join(objtree, first), { throwIfNoEntry: false }) !== undefined));
+    if (has === undefined) topInObjtree.set(first, (has = statOrUndefined(join(objtree, first)) !== undefined));
     if (has) {
       const path = inObjtree(name);
-      if (statSync(path, { throwIfNoEntry: false })?.isFile()) return path;
+      if (statOrUndefined(path)?.isFile()) return path;
     }
     return inSrctree(name);
   };
@@ -513,7 +527,7 @@ class Parser {
    */
   private readFile(name: string): SourceFile | null {
     const path = this.locate(name);
-    const st = this.cache ? statSync(path, { throwIfNoEntry: false }) : undefined;
+    const st = this.cache ? statOrUndefined(path) : undefined;
     const known = st?.isFile() ? this.cache!.knownFile(path, st) : null;
     if (known !== null) {
       this.noteRead(name, path, st!, known.sha1);
