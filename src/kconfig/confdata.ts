@@ -20,7 +20,8 @@
  * savedefconfig leaves out a member that is the choice default and y; auto.conf.cmd starts with
  * `autoconfig := ...` and lists the files in parse order.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { statOrNull } from '../util/stat.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Sym, Tristate } from './model.js';
 import {
@@ -495,15 +496,6 @@ function printSymbol(sym: Sym, outputN: OutputN, escape: boolean, prefix: string
 export const printSymbolForDotconfig = (sym: Sym): string => printSymbol(sym, 'unset', true);
 /** print_symbol_for_listconfig(): a listnewconfig line (`CONFIG_X=n` for n). */
 export const printSymbolForListconfig = (sym: Sym): string => printSymbol(sym, 'n', true);
-
-/** stat(2) of a path (following symlinks), or null when it fails for any reason. */
-function statOrNull(p: string): Stats | null {
-  try {
-    return statSync(p, { throwIfNoEntry: false }) ?? null;
-  } catch {
-    return null;
-  }
-}
 
 function makeParentDir(path: string): void {
   const d = dirname(inCwd(path));

@@ -47,7 +47,8 @@
  * a `:=` that reads the variable it (re)defines sees "" (new) or the old value where C reads
  * uninitialised or freed memory; see also lexer.ts for `$(empty) help`-style lines.
  */
-import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, readSync, type Stats } from 'node:fs';
+import { statOrNull } from '../util/stat.js';
 import { dirname, isAbsolute, join, posix, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type FastGlob from 'fast-glob';
@@ -313,20 +314,6 @@ function parseKconfigInner(opts: ParseOptions): ParsedKconfig {
 }
 
 /**
- * stat() of a path, or undefined when it fails for any reason (missing, not a directory on the
- * way, no permission, a loop of links, a name too long): zconf_fopen() then goes on as
- * when the file is missing (its fopen() fails the same way), and so does the open of a path
- * kbuildts would stat first ({@link readRegularFile} returns null).
- */
-function statOrUndefined(path: string): Stats | undefined {
-  try {
-    return statSync(path, { throwIfNoEntry: false });
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * zconf_fopen(): where a Kconfig file named as given to `source` (after macro expansion) or on
  * the command line is found: the name itself when absolute; else relative to the directory
  * conf runs in (the object tree) when a file is there, else under $srctree. An object-tree
@@ -347,10 +334,10 @@ export function kconfigFileLocator(objtree: string, srctreeEnv: string): (name: 
     if (isAbsolute(name)) return name;
     const first = name.split('/', 1)[0];
     let has = topInObjtree.get(first);
-    if (has === undefined) topInObjtree.set(first, (has = statOrUndefined(join(objtree, first)) !== undefined));
+    if (has === undefined) topInObjtree.set(first, (has = statOrNull(join(objtree, first)) !== null));
     if (has) {
       const path = inObjtree(name);
-      if (statOrUndefined(path)?.isFile()) return path;
+      if (statOrNull(path)?.isFile()) return path;
     }
     return inSrctree(name);
   };
@@ -527,7 +514,7 @@ class Parser {
    */
   private readFile(name: string): SourceFile | null {
     const path = this.locate(name);
-    const st = this.cache ? statOrUndefined(path) : undefined;
+    const st = this.cache ? statOrNull(path) : null;
     const known = st?.isFile() ? this.cache!.knownFile(path, st) : null;
     if (known !== null) {
       this.noteRead(name, path, st!, known.sha1);
