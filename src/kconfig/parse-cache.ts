@@ -400,9 +400,20 @@ export function prepareMemo(
   sha1: string,
   make: (bytes: Buffer, sha1: string) => PreparedJson = prepareJson,
 ): PreparedJson & { memo: boolean } {
+  return memoized(sha1, () => make(bytes, sha1))!;
+}
+
+/**
+ * The prepared file of content `sha1` from the in-process memo, else from `make` (then kept in
+ * the memo).
+ * @returns a fresh copy (`file`), its JSON text, and whether it came from the memo; null when it
+ *   is not in the memo and `make` gives null
+ */
+function memoized(sha1: string, make: () => PreparedJson | null): (PreparedJson & { memo: boolean }) | null {
   const hit = memo.get(sha1);
   if (hit !== undefined) return { file: JSON.parse(hit) as PreparedFile, json: hit, memo: true };
-  const r = make(bytes, sha1);
+  const r = make();
+  if (r === null) return null;
   if (memo.size >= MEMO_LIMIT) memo.clear();
   memo.set(sha1, r.json);
   return { file: r.file, json: r.json, memo: false };
@@ -457,6 +468,11 @@ interface FileIdentity {
   ctimeMs: number;
   ino: number;
   sha1: string;
+}
+
+/** Whether a recorded identity is that of `st` (a fresh stat, or another record). */
+function sameIdentity(k: FileIdentity, st: Pick<Stats, 'size' | 'mtimeMs' | 'ctimeMs' | 'ino'>): boolean {
+  return k.size === st.size && k.mtimeMs === st.mtimeMs && k.ctimeMs === st.ctimeMs && k.ino === st.ino;
 }
 
 /**
@@ -628,7 +644,7 @@ export class ParseCache {
     if (this.seen.size !== this.known.size) return true;
     for (const [path, f] of this.seen) {
       const k = this.known.get(path);
-      if (!k || k.size !== f.size || k.mtimeMs !== f.mtimeMs || k.ctimeMs !== f.ctimeMs || k.ino !== f.ino || k.sha1 !== f.sha1) return true;
+      if (!k || !sameIdentity(k, f) || k.sha1 !== f.sha1) return true;
     }
     return false;
   }
@@ -651,19 +667,9 @@ export class ParseCache {
    */
   knownFile(path: string, st: Stats): { sha1: string; file: PreparedFile } | null {
     const k = this.known.get(path);
-    if (k === undefined || k.size !== st.size || k.mtimeMs !== st.mtimeMs || k.ctimeMs !== st.ctimeMs || k.ino !== st.ino) return null;
-    let json = memo.get(k.sha1);
-    const fromMemo = json !== undefined;
-    json ??= this.pack.get(k.sha1);
-    const file = json === undefined ? null : parseEntry(json);
+    if (k === undefined || !sameIdentity(k, st)) return null;
+    const file = this.serve(k.sha1, () => this.fromPack(k.sha1));
     if (file === null) return null;
-    if (fromMemo) this.memoHits++;
-    else {
-      this.hits++;
-      if (memo.size >= MEMO_LIMIT) memo.clear();
-      memo.set(k.sha1, json!);
-    }
-    if (!this.used.has(k.sha1)) this.used.set(k.sha1, json!);
     this.unread++;
     this.noteFile(path, st, k.sha1);
     return { sha1: k.sha1, file };
@@ -690,20 +696,35 @@ export class ParseCache {
    * @param sha1 {@link contentHash} of `bytes`
    */
   prepare(bytes: Buffer, sha1: string): PreparedFile {
-    const r = prepareMemo(bytes, sha1, (b, h) => this.prepareDisk(b, h));
+    return this.serve(sha1, () => this.prepareDisk(bytes, sha1))!;
+  }
+
+  /**
+   * The prepared file of content `sha1` through the in-process memo, else from `make`, counted
+   * and kept as one of this parse's entries (the next pack's).
+   * @returns a fresh copy, or null when it is not in the memo and `make` gives null
+   */
+  private serve(sha1: string, make: () => PreparedJson | null): PreparedFile | null {
+    const r = memoized(sha1, make);
+    if (r === null) return null;
     if (r.memo) this.memoHits++;
     if (!this.used.has(sha1)) this.used.set(sha1, r.json);
     return r.file;
   }
 
+  /** The prepared file of content `sha1` from the pack (a hit), or null when the pack lacks it or has it damaged. */
+  private fromPack(sha1: string): PreparedJson | null {
+    const packed = this.pack.get(sha1);
+    const file = packed === undefined ? null : parseEntry(packed);
+    if (file === null) return null;
+    this.hits++;
+    return { file, json: packed! };
+  }
+
   /** The prepared file: from the pack, from the file's own entry, or computed. */
   private prepareDisk(bytes: Buffer, sha1: string): PreparedJson {
-    const packed = this.pack.get(sha1);
-    const fromPack = packed === undefined ? null : parseEntry(packed);
-    if (fromPack) {
-      this.hits++;
-      return { file: fromPack, json: packed! };
-    }
+    const fromPack = this.fromPack(sha1);
+    if (fromPack) return fromPack;
     this.packMissed = true;
     const path = join(this.dir, `${sha1}.json`);
     try {
