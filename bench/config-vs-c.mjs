@@ -75,7 +75,7 @@ process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 // A private kbuildts cache: its parse and probe caches start empty and hold only this run's entries.
 const kcache = join(work, 'cache');
 const env = { ...kconfigEnvironment({ srctree: src.srcDir, arch, crossCompile, kernelVersion: src.kernelVersion }), KBUILDTS_CACHE: kcache };
-const cli = join(root, 'dist/cli/main.js');
+const cli = join(root, 'dist/cli/kbuildts.cjs');
 const defconfigRel = `arch/${srcArchOf(arch)}/configs/${kbuildDefconfigName(src.srcDir, arch)}`;
 
 /**
@@ -103,7 +103,8 @@ function runOnce(argv, extraEnv = {}) {
 
 // ---- kbuildts: warm-up run (fills the parse cache and records the probe answers) ----
 // The CLI runs as the installed `kbuildts` command does: with the node options of its `#!` line
-// (src/cli/main.ts: the young generation's size), under this node.
+// (src/cli/kbuildts.cts: the young generation's size), under this node; it runs the CLI from its
+// bundle with the code cache that the warm-up run below writes (scripts/bundle-cli.mjs).
 const shebang = readFileSync(cli, 'utf8').split('\n', 1)[0];
 const nodeOptions = /^#!\/usr\/bin\/env -S node(?: |$)/.test(shebang) ? shebang.split(' ').slice(3) : [];
 const kArgv = (mode) => [process.execPath, ...nodeOptions, cli, 'config', mode, ...(mode === 'defconfig' ? [defconfigRel] : []), '-s', '--srctree', src.srcDir, '--arch', arch, '--cross-compile', crossCompile];
@@ -213,7 +214,7 @@ runpy.run_path(sys.argv[0], run_name='__main__')
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`kbuildts config vs scripts/kconfig/conf vs Kconfiglib: Linux ${src.kernelVersion}, ARCH=${arch}, ${runs} runs each, alternating (median wall time, peak RSS)`);
 console.log(`probe table: ${table.size} commands recorded; C replayed = conf relinked with a table-driven popen() (-Wl,--wrap=popen)`);
-console.log(`kbuildts runs as its #! line says: node ${nodeOptions.join(' ')} dist/cli/main.js`);
+console.log(`kbuildts runs as its #! line says: node ${nodeOptions.join(' ')} dist/cli/kbuildts.cjs`);
 if (klib) console.log(klib.note);
 const targets = [];
 /** C's replayed run per mode (median wall time, s). */

@@ -33,7 +33,7 @@ const CROSS = 'aarch64-linux-gnu-';
 const KDIR = process.env.KBUILDTS_KDIR ?? loadManifest().arm64?.kdir;
 if (!KDIR) throw new Error('no KDIR: set KBUILDTS_KDIR or run npm run setup');
 const SAMPLES = resolve(new URL('../samples', import.meta.url).pathname);
-const CLI = resolve(new URL('../dist/cli/main.js', import.meta.url).pathname);
+const CLI = resolve(new URL('../dist/cli/kbuildts.cjs', import.meta.url).pathname);
 
 /** Write a tree of n modules under dir; returns its units for buildDirect. */
 function generateTree(dir, n) {

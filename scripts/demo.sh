@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${KBUILDTS_DEMO_OUT:-out}
-kbuildts() { ./dist/cli/main.js "$@"; }   # as the installed command runs (its #! line sets node options)
+kbuildts() { ./dist/cli/kbuildts.cjs "$@"; }   # as the installed command runs (its #! line sets node options)
 
 bash scripts/setup.sh
 npm run --silent build

@@ -153,7 +153,7 @@ test('marker parsing and --insmod syntax', () => {
 });
 
 test('the CLI boots a module with parameters and exits 0, and exits 1 on a failing init', async () => {
-  const cli = join(repo, 'dist/cli/main.js');
+  const cli = join(repo, 'dist/cli/kbuildts.cjs');
   const good = await execa('node', [cli, 'boot', '--quiet', '--insmod', `${ko('kbt_hello')} whom=cli`, '--param', 'kbt_hello=count=2', '--expect', 'hello cli count=2'], { reject: false });
   expect(good.stdout).toContain('insmod kbt_hello whom=cli count=2: rc=0');
   expect(good.stdout).toContain('result: OK');

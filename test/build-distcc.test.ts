@@ -18,7 +18,7 @@ import { readElf, splitModinfo } from '../src/runner/elf.js';
 import { parseVersions } from '../src/runner/inspect.js';
 import { loadManifest } from '../src/runner/cache.js';
 
-const CLI = join(process.cwd(), 'dist/cli/main.js');
+const CLI = join(process.cwd(), 'dist/cli/kbuildts.cjs');
 const SAMPLES = join(process.cwd(), 'samples');
 const MODULES = ['export/kbts_consumer', 'export/kbts_exporter', 'flags/kbts_flags', 'hello/kbts_hello', 'multi/kbts_multi'];
 const work = mkdtempSync(join(tmpdir(), 'kbt-distcc-'));

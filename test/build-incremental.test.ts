@@ -19,7 +19,7 @@ import { buildTree, type BuildResult } from '../src/runner/build.js';
 import { readElf } from '../src/runner/elf.js';
 import { loadManifest } from '../src/runner/cache.js';
 
-const CLI = join(process.cwd(), 'dist/cli/main.js');
+const CLI = join(process.cwd(), 'dist/cli/kbuildts.cjs');
 const work = mkdtempSync(join(tmpdir(), 'kbt-incremental-'));
 const tree = join(work, 'samples');
 const configFile = join(work, '.config');

@@ -163,7 +163,7 @@ describe('compile errors', () => {
   test('the CLI prints them and exits 1', async () => {
     const cfg = join(work, 'broken.config');
     writeFileSync(cfg, '');
-    const res = await execa('node', ['dist/cli/main.js', 'build', '--arch', 'arm64', '--config', cfg, '--out', join(work, 'broken-cli'), 'test/fixtures/kbuild-broken'], { reject: false });
+    const res = await execa('node', ['dist/cli/kbuildts.cjs', 'build', '--arch', 'arm64', '--config', cfg, '--out', join(work, 'broken-cli'), 'test/fixtures/kbuild-broken'], { reject: false });
     expect(res.exitCode).toBe(1);
     expect(res.stderr).toMatch(/kbuild-broken\/broken\.c:9:20: error: implicit declaration of function .undeclared_helper./);
   });
@@ -173,7 +173,7 @@ describe('compile errors', () => {
     await execa('mkdir', ['-p', dir]);
     writeFileSync(join(dir, 'Kbuild'), 'obj-m += ok.o\nobj-m += $(wildcard *.o)\n');
     writeFileSync(join(dir, '.config'), '');
-    const res = await execa('node', [join(process.cwd(), 'dist/cli/main.js'), 'plan', dir], { reject: false });
+    const res = await execa('node', [join(process.cwd(), 'dist/cli/kbuildts.cjs'), 'plan', dir], { reject: false });
     expect(res.exitCode).toBe(1);
     expect(res.stderr.trim()).toBe(`${join(dir, 'Kbuild')}:2:10: unsupported make function $(wildcard ...)`);
   });

@@ -1,16 +1,16 @@
 /**
- * The command line's contract for bad input, run as a user runs it (node dist/cli/main.js):
+ * The command line's contract for bad input, run as a user runs it (node dist/cli/kbuildts.cjs):
  * a malformed Kconfig line gives `file:line:col: message` and a non-zero exit, and the existing
  * .config is left exactly as it was (no half-written file, no temp file left behind); missing
  * parts name what provides them.
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 
-const CLI = join(process.cwd(), 'dist/cli/main.js');
+const CLI = join(process.cwd(), 'dist/cli/kbuildts.cjs');
 
 function tree(kconfig: string): { src: string; obj: string } {
   const root = mkdtempSync(join(tmpdir(), 'kbuildts-cli-'));
@@ -42,9 +42,9 @@ test('a good run keeps the previous .config as .config.old', async () => {
   expect(readFileSync(join(obj, '.config'), 'utf8')).toMatch(/^CONFIG_A=y$/m);
 });
 
-test('the installed command: dist/cli/main.js runs by its #! line (env -S node with V8 options)', async () => {
+test('the installed command: dist/cli/kbuildts.cjs runs by its #! line (env -S node with V8 options)', async () => {
   // npm links the bin to this file; its #! line passes the young generation's size to node
-  // (src/cli/main.ts). A bad option or a lost exec bit (package.json build) fails here.
+  // (src/cli/kbuildts.cts). A bad option or a lost exec bit (package.json build) fails here.
   expect(readFileSync(CLI, 'utf8').split('\n', 1)[0]).toMatch(/^#!\/usr\/bin\/env -S node --max-semi-space-size=\d+ --min-semi-space-size=\d+$/);
   const { src, obj } = tree('mainmenu "t"\n\nconfig A\n\tbool "a"\n\tdefault y\n');
   const r = await execa(CLI, ['config', 'alldefconfig', '--srctree', src, '--objtree', obj], { reject: false });
@@ -107,4 +107,68 @@ test('a missing KDIR says so', async () => {
   const r = await execa('node', [CLI, 'build', '--arch', 'arm64', '--kdir', '/nonexistent/kdir', '--config', join(obj, '.config'), 'samples'], { reject: false });
   expect(r.exitCode).not.toBe(0);
   expect(r.stderr).toMatch(/\/nonexistent\/kdir/);
+});
+
+describe('the launcher (src/cli/kbuildts.cts): the CLI from its bundle with a V8 code cache', () => {
+  const codeCaches = (cache: string): string[] => {
+    try {
+      return readdirSync(join(cache, 'code')).sort();
+    } catch {
+      return [];
+    }
+  };
+  const kconfig = 'mainmenu "t"\n\nconfig A\n\tbool "a"\n\tdefault y\nconfig B\n\tint "b"\n\trange 1 9\n\tdefault 4\n';
+
+  test('the first run writes the cache, the next one takes it (not rewritten), a damaged one is replaced; every run writes the same files', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'kbuildts-codecache-'));
+    const run = async (): Promise<string> => {
+      const { src, obj } = tree(kconfig);
+      const r = await execa(CLI, ['config', 'alldefconfig', '-s', '--srctree', src, '--objtree', obj], { env: { KBUILDTS_CACHE: cache }, reject: false });
+      expect(r.stderr).toBe('');
+      expect(r.exitCode).toBe(0);
+      return readFileSync(join(obj, '.config'), 'utf8') + readFileSync(join(obj, 'include/generated/autoconf.h'), 'utf8');
+    };
+    const first = await run();
+    expect(first).toMatch(/^CONFIG_B=4$/m);
+    const files = codeCaches(cache);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^[0-9a-f]{16}-v\d+\.\d+\.\d+-[0-9a-f]+-config\.v8$/);
+    const file = join(cache, 'code', files[0]);
+    const made = readFileSync(file);
+    expect(made.length).toBeGreaterThan(10_000);
+    const { mtimeMs } = statSync(file);
+
+    // V8 accepted it: a rejected cache would be written again at exit.
+    expect(await run()).toBe(first);
+    expect(statSync(file).mtimeMs).toBe(mtimeMs);
+    expect(readFileSync(file).equals(made)).toBe(true);
+
+    // Damaged: V8 rejects it, the run is unaffected, and a good one replaces it.
+    writeFileSync(file, Buffer.alloc(made.length, 0x5a));
+    expect(await run()).toBe(first);
+    expect(readFileSync(file)[0]).not.toBe(0x5a);
+    expect(codeCaches(cache)).toEqual(files);
+  });
+
+  test('help, failed runs and KBUILDTS_BUNDLE=0 (the ES modules) write no cache; the ES modules write the same files', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'kbuildts-codecache-'));
+    const help = await execa(CLI, ['config', '--help'], { env: { KBUILDTS_CACHE: cache }, reject: false });
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toMatch(/Usage: kbuildts config/);
+    const bad = tree('mainmenu "t"\n\nconfig A\n\tbool "a"\n\tdepends on (B\n');
+    const failed = await execa(CLI, ['config', 'alldefconfig', '--srctree', bad.src, '--objtree', bad.obj], { env: { KBUILDTS_CACHE: cache }, reject: false });
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stderr).toMatch(/Kconfig:5:\d+: /);
+    expect(codeCaches(cache)).toEqual([]);
+
+    const outputs: string[] = [];
+    for (const bundle of ['0', '1']) {
+      const { src, obj } = tree(kconfig);
+      const r = await execa(CLI, ['config', 'alldefconfig', '--srctree', src, '--objtree', obj], { env: { KBUILDTS_CACHE: cache, KBUILDTS_BUNDLE: bundle }, reject: false });
+      expect(r.exitCode).toBe(0);
+      outputs.push(r.stdout + readFileSync(join(obj, '.config'), 'utf8') + readFileSync(join(obj, 'include/config/auto.conf'), 'utf8'));
+      expect(codeCaches(cache)).toHaveLength(bundle === '0' ? 0 : 1);
+    }
+    expect(outputs[1]).toBe(outputs[0]);
+  });
 });

@@ -104,7 +104,7 @@ test('kbuildts config merge BASE FRAGMENT... = merge_config.sh BASE FRAGMENT... 
   const env = { ...process.env, ARCH: 'arm64', CROSS_COMPILE: 'aarch64-linux-gnu-', LC_ALL: 'C' };
   const sh = await execa('sh', [script, '-O', cOut, base, frag], { cwd: pristine, env });
   const kOut = join(dir, 'k');
-  const k = await execa(process.execPath, [join(process.cwd(), 'dist/cli/main.js'), 'config', 'merge', base, frag,
+  const k = await execa(process.execPath, [join(process.cwd(), 'dist/cli/kbuildts.cjs'), 'config', 'merge', base, frag,
     '--srctree', pristine, '--objtree', kOut, '--arch', 'arm64'], { env: { ...process.env, LC_ALL: 'C' } });
   expect(readFileSync(join(kOut, '.config'), 'latin1')).toBe(readFileSync(join(cOut, '.config'), 'latin1'));
   const report = (out: string): string => out.slice(out.indexOf('Value requested'));

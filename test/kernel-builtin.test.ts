@@ -110,7 +110,7 @@ test('booted with initcall_debug, the driver\'s init runs at level 4, prints its
 }, 600_000);
 
 test('the CLI: kbuildts boot --kernel Image --append "initcall_debug loglevel=8" prints the verdict', async () => {
-  const cli = join(process.cwd(), 'dist/cli/main.js');
+  const cli = join(process.cwd(), 'dist/cli/kbuildts.cjs');
   expect(existsSync(cli)).toBe(true); // `npm test` builds dist first
   const r = await execa('node', [cli, 'boot', '--quiet', '--kernel', first.image, '--append', 'initcall_debug loglevel=8'], { reject: false });
   expect(r.stdout).toMatch(/built-in driver drivers\/early \(kbts_early\): kbts_early_init at level 4 \(subsys_initcall, \.initcall4\.init\), rc=0/);
@@ -118,7 +118,7 @@ test('the CLI: kbuildts boot --kernel Image --append "initcall_debug loglevel=8"
 }, 600_000);
 
 test('the CLI: kbuildts build --arch arm64 --kernel -j 2 --out O reports the configuration and the Image', async () => {
-  const cli = join(process.cwd(), 'dist/cli/main.js');
+  const cli = join(process.cwd(), 'dist/cli/kbuildts.cjs');
   expect(existsSync(cli)).toBe(true); // `npm test` builds dist first
   const r = await execa('node', [cli, 'build', '--arch', 'arm64', '--kernel', '-j', '2', '--out', outDir], { reject: false, all: true });
   expect(r.exitCode).toBe(0);

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { loadManifest } from '../src/runner/cache.js';
 
 const REPO = process.cwd();
-const CLI = join(REPO, 'dist/cli/main.js');
+const CLI = join(REPO, 'dist/cli/kbuildts.cjs');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 let work = '';

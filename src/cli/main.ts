@@ -1,22 +1,24 @@
-#!/usr/bin/env -S node --max-semi-space-size=128 --min-semi-space-size=128
 /**
  * The kbuildts command line. It is thin on purpose: each command module in ./commands parses
  * its options and calls the typed library function that does the work.
  *
- * The `#!` line gives V8 a young generation of 128 MB semi-spaces from the start (the default
- * starts at 1 MB and grows to 16 MB). A config run allocates its whole Kconfig tree at once and
- * keeps it: with the default, V8 scavenges a dozen times and copies the live tree twice (into the
- * other semi-space, then into the old generation), some 70 ms of a 0.5 s warm allyesconfig and
- * 90 ms of a parsed one on the 6.1 arm64 tree; with this setting it does not collect at all.
- * Peak RSS, measured when the setting came in: 132 -> 124 MB warm, 144 -> 180 MB with the tree
- * parsed. `env -S` is GNU coreutils 8.30+ and BSD env. `node dist/cli/main.js` runs without the setting; the same output, more GC.
+ * The installed command is ./kbuildts.cts, which runs this module from its bundle
+ * (scripts/bundle-cli.mjs) with a V8 code cache, or imports it (`node dist/cli/main.js` also
+ * works: the same output, without the launcher's node options and code cache).
  */
 import { createRequire } from 'node:module';
 
 // `kbuildts build` when nothing changed since the last build: answered from the stamp before
 // anything else is loaded (./noop.ts); every other case loads the CLI as usual.
-const args = process.argv.slice(2);
-if (!(args[0] === 'build' && (await import('./noop.js')).tryNoop(args))) {
+void main(process.argv.slice(2));
+
+/**
+ * Run the command line `args` (process.argv without node and the script). Not awaited at the
+ * top level: the bundle the launcher runs (scripts/bundle-cli.mjs) is CommonJS, which has no
+ * top-level await.
+ */
+async function main(args: string[]): Promise<void> {
+  if (args[0] === 'build' && (await import('./noop.js')).tryNoop(args)) return;
   // commander is CommonJS: require() loads it without the ESM loader's translation of a CJS
   // package (which parses its sources for export names), some 4 ms less on every command.
   const { Command } = createRequire(import.meta.url)('commander') as typeof import('commander');

@@ -7,7 +7,7 @@
  *
  * The two tools of one case run concurrently, and `jobs` cases run at once. kbuildts is driven
  * either through its library (runConfig() of src/kconfig/config.ts in a child process,
- * lib-child.ts) or through its CLI (`node dist/cli/main.js config <mode> --srctree … --objtree …
+ * lib-child.ts) or through its CLI (`node dist/cli/kbuildts.cjs config <mode> --srctree … --objtree …
  * --arch …`).
  *
  * Follows: scripts/kconfig/Makefile for the targets; the x86 defconfig files are run with
@@ -66,7 +66,7 @@ export interface SweepOptions {
   out?: string;
   /** Keep the object directories after comparing (default: only those that differ). */
   keep?: boolean;
-  /** "lib" (runConfig() in a child process, default) or "cli" (dist/cli/main.js config). */
+  /** "lib" (runConfig() in a child process, default) or "cli" (dist/cli/kbuildts.cjs config). */
   driver?: 'lib' | 'cli';
   /** Diff lines kept per file (default 6). */
   maxDiffs?: number;
@@ -117,7 +117,7 @@ async function runKbuildts(c: SweepCase, objtree: string, env: Record<string, st
   const t0 = performance.now();
   let r;
   if (driver === 'cli') {
-    const main = resolve(HERE, '..', 'cli', 'main.js');
+    const main = resolve(HERE, '..', 'cli', 'kbuildts.cjs');
     r = await execa(process.execPath, [main, 'config', c.mode, '--srctree', srcDir, '--objtree', objtree, '--arch', c.arch],
       { cwd: objtree, env, extendEnv: false, reject: false, maxBuffer: 1 << 28 });
   } else {
