@@ -4,7 +4,7 @@
  * .config is left exactly as it was (no half-written file, no temp file left behind); missing
  * parts name what provides them.
  */
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -148,6 +148,24 @@ describe('the launcher (src/cli/kbuildts.cts): the CLI from its bundle with a V8
     expect(await run()).toBe(first);
     expect(readFileSync(file)[0]).not.toBe(0x5a);
     expect(codeCaches(cache)).toEqual(files);
+  });
+
+  test('writing a cache keeps the 12 newest of the directory', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'kbuildts-codecache-'));
+    mkdirSync(join(cache, 'code'));
+    const old = Array.from({ length: 13 }, (_, i) => `${String(i).padStart(16, '0')}-v0.0.0-0-config.v8`);
+    old.forEach((n, i) => {
+      writeFileSync(join(cache, 'code', n), 'x');
+      utimesSync(join(cache, 'code', n), 1_000_000 + i, 1_000_000 + i);
+    });
+    const { src, obj } = tree(kconfig);
+    const r = await execa(CLI, ['config', 'alldefconfig', '--srctree', src, '--objtree', obj], { env: { KBUILDTS_CACHE: cache }, reject: false });
+    expect(r.exitCode).toBe(0);
+    const left = codeCaches(cache);
+    expect(left).toHaveLength(12);
+    // the new one and the 11 newest old ones
+    expect(left.filter((n) => !old.includes(n))).toHaveLength(1);
+    expect(left.filter((n) => old.includes(n))).toEqual(old.slice(2));
   });
 
   test('help, failed runs and KBUILDTS_BUNDLE=0 (the ES modules) write no cache; the ES modules write the same files', async () => {

@@ -15,7 +15,7 @@
  * The code cache: one file per bundle (the sha1 on the bundle's first line), Node version,
  * node options and command name (the first argument: each command compiles its own functions).
  * It is written at exit, atomically, when there was none or V8 rejected it (another V8, or a
- * damaged file), by a run that exits 0 and is not a help or version run. Any failure to read or write it only
+ * damaged file), by a run that exits 0 and is not a help or version run; the 12 newest are kept. Any failure to read or write it only
  * means compiling from source, as without it.
  *
  * This file is CommonJS (.cts) so that the process starts without the ES module loader.
@@ -29,7 +29,7 @@
  * parsed. `env -S` is GNU coreutils 8.30+ and BSD env. `node dist/cli/kbuildts.cjs` runs without
  * the setting: the same output, more GC.
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import Module = require('node:module');
@@ -71,6 +71,18 @@ function codeCacheFile(id: string, command: string): string {
   return join(dir, 'code', `${id.slice(0, 16)}-${process.version}-${h.toString(16)}-${name}.v8`);
 }
 
+/** Code caches kept (the most recently written): a few commands, node versions and builds. */
+const KEEP = 12;
+
+/** Remove all but the {@link KEEP} newest code caches of `dir` (other builds' leftovers). */
+function prune(dir: string): void {
+  const files = readdirSync(dir)
+    .filter((n) => n.endsWith('.v8'))
+    .map((n) => ({ path: join(dir, n), mtime: statSync(join(dir, n)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const f of files.slice(KEEP)) rmSync(f.path, { force: true });
+}
+
 /** Run the bundle's text (a CommonJS module) with the code cache of `command`. */
 function runBundle(text: string, id: string, command: string): void {
   const cacheFile = codeCacheFile(id, command);
@@ -97,6 +109,7 @@ function runBundle(text: string, id: string, command: string): void {
         const tmp = `${cacheFile}.${process.pid}.tmp`;
         writeFileSync(tmp, data);
         renameSync(tmp, cacheFile);
+        prune(join(cacheFile, '..'));
       } catch {
         // a read-only or full cache directory: the next run compiles from source again
       }
