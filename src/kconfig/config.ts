@@ -65,6 +65,14 @@ export interface RunConfigOptions {
   onStdout?: (text: string) => void;
   onStderr?: (text: string) => void;
   /**
+   * Keep conf's output for the result (default true). False: the text only goes to
+   * onStdout/onStderr, and the result's stdout, stderr and warnings are empty; for the CLI,
+   * which prints as it goes, so that a run printing without end (the 6.12 conf's endless
+   * question for a choice with no visible member, at the end of stdin) loops as conf does
+   * instead of filling the heap.
+   */
+  collectOutput?: boolean;
+  /**
    * The front-end snapshot (frontend-cache.ts): 'use' (default) reads it when its inputs are
    * unchanged, else parses and writes it; 'refresh' always parses and writes it; 'off' neither
    * reads nor writes. `KBUILDTS_FRONTEND_CACHE=0` (or the parse or probe cache off) means 'off'.
@@ -148,12 +156,13 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
   mkdirSync(objtree, { recursive: true });
   let stdout = '';
   let stderr = '';
+  const collect = opts.collectOutput ?? true;
   const outSink = (t: string): void => {
-    stdout += t;
+    if (collect) stdout += t;
     opts.onStdout?.(t);
   };
   const errSink = (t: string): void => {
-    stderr += t;
+    if (collect) stderr += t;
     opts.onStderr?.(t);
   };
   const files: string[] = [];

@@ -78,6 +78,7 @@ export function registerConfig(program: Command): void {
         // conf's text is bytes (files are read as latin1): write the same bytes back out.
         onStdout: (t) => process.stdout.write(Buffer.from(t, 'latin1')),
         onStderr: (t) => process.stderr.write(Buffer.from(t, 'latin1')),
+        collectOutput: false,
       });
       void r;
     });
