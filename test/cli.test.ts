@@ -4,7 +4,7 @@
  * .config is left exactly as it was (no half-written file, no temp file left behind); missing
  * parts name what provides them.
  */
-import { mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -166,6 +166,28 @@ describe('the launcher (src/cli/kbuildts.cts): the CLI from its bundle with a V8
     // the new one and the 11 newest old ones
     expect(left.filter((n) => !old.includes(n))).toHaveLength(1);
     expect(left.filter((n) => old.includes(n))).toEqual(old.slice(2));
+  });
+
+  test('a bundle older than the compiled main.js (tsc ran after the build) is not run: the ES modules are', async () => {
+    // A copy of the package (dist/ copied, the rest linked) whose main.js is newer than its bundle.
+    const pkg = mkdtempSync(join(tmpdir(), 'kbuildts-stale-bundle-'));
+    cpSync(join(process.cwd(), 'dist'), join(pkg, 'dist'), { recursive: true });
+    for (const name of ['node_modules', 'grammar', 'templates', 'package.json']) symlinkSync(join(process.cwd(), name), join(pkg, name));
+    const launcher = join(pkg, 'dist/cli/kbuildts.cjs');
+    const cache = mkdtempSync(join(tmpdir(), 'kbuildts-codecache-'));
+    const run = async (): Promise<string> => {
+      const { src, obj } = tree(kconfig);
+      const r = await execa(launcher, ['config', 'alldefconfig', '--srctree', src, '--objtree', obj], { env: { KBUILDTS_CACHE: cache }, reject: false });
+      expect(r.exitCode).toBe(0);
+      return r.stdout + readFileSync(join(obj, '.config'), 'utf8');
+    };
+    const fromBundle = await run();
+    expect(codeCaches(cache)).toHaveLength(1);
+    rmSync(join(cache, 'code'), { recursive: true });
+    const later = (statSync(join(pkg, 'dist/cli/bundle.cjs')).mtimeMs + 5000) / 1000;
+    utimesSync(join(pkg, 'dist/cli/main.js'), later, later);
+    expect(await run()).toBe(fromBundle);
+    expect(codeCaches(cache)).toEqual([]);
   });
 
   test('help, failed runs and KBUILDTS_BUNDLE=0 (the ES modules) write no cache; the ES modules write the same files', async () => {
