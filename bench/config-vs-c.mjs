@@ -212,6 +212,11 @@ runpy.run_path(sys.argv[0], run_name='__main__')
 })();
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** [first quartile, median, third quartile] of `xs` (nearest rank). */
+const quartiles = (xs) => {
+  const o = [...xs].sort((a, b) => a - b);
+  return [o[Math.floor((o.length - 1) / 4)], o[Math.floor(o.length / 2)], o[Math.ceil((3 * (o.length - 1)) / 4)]];
+};
 console.log(`kbuildts config vs scripts/kconfig/conf vs Kconfiglib: Linux ${src.kernelVersion}, ARCH=${arch}, ${runs} runs each, alternating (median wall time, peak RSS)`);
 console.log(`probe table: ${table.size} commands recorded; C replayed = conf relinked with a table-driven popen() (-Wl,--wrap=popen)`);
 console.log(`kbuildts runs as its #! line says: node ${nodeOptions.join(' ')} dist/cli/kbuildts.cjs`);
@@ -251,7 +256,15 @@ for (const mode of values.modes.split(',')) {
   });
   cReplayedOf.set(mode, cOf('replayed'));
   const kOf = (probes) => median(res[scen.findIndex(([t, p]) => t === 'kbuildts' && p === probes)].walls);
-  targets.push([mode, kOf('warm') / cOf('replayed'), kOf('replayed') / cOf('replayed'), kOf('warm') / cOf('real'), kOf('real') / cOf('real')]);
+  // The same ratios per round (each kbuildts run against C's run of the same round, minutes
+  // apart at most): quartiles of these show how much of a ratio is the VM's drift.
+  const pairs = (probes, cprobes) => {
+    const k = res[scen.findIndex(([t, p]) => t === 'kbuildts' && p === probes)].walls;
+    const c = res[scen.findIndex(([t, p]) => t === 'C conf' && p === cprobes)].walls;
+    return quartiles(k.map((x, i) => x / c[i]));
+  };
+  targets.push([mode, kOf('warm') / cOf('replayed'), kOf('replayed') / cOf('replayed'), kOf('warm') / cOf('real'), kOf('real') / cOf('real'),
+    [pairs('warm', 'replayed'), pairs('replayed', 'replayed'), pairs('warm', 'real'), pairs('real', 'real')]]);
 }
 // ---- Where kbuildts's parsing run goes: Node's own start, loading the engine, and the engine's
 // stages in one process, first as every CLI run has them (JIT cold) and then once V8 has
@@ -292,15 +305,17 @@ const stageRows = targets.map(([mode]) => {
 });
 
 console.log('\nissue #3 targets (full tree):');
-for (const [mode, warmRep, parsedRep, warmReal, real] of targets) {
+console.log('  (ratio of the median wall times; in brackets, the ratios of the runs of one round: quartiles)');
+for (const [mode, warmRep, parsedRep, warmReal, real, paired] of targets) {
   const met = (ok) => (ok ? 'MET' : 'NOT MET');
+  const q = (i) => `[${paired[i].map((x) => x.toFixed(2)).join(' ')}]`;
   console.log(`  ${mode}`);
   console.log(`    probes replayed, within 2x C's replayed run:`);
-  console.log(`      kbuildts warm (probe cache + front-end snapshot)   ${warmRep.toFixed(2)}x  ${met(warmRep <= 2)}`);
-  console.log(`      kbuildts parsing the tree (KBUILDTS_FRONTEND_CACHE=0) ${parsedRep.toFixed(2)}x  ${met(parsedRep <= 2)}`);
+  console.log(`      kbuildts warm (probe cache + front-end snapshot)   ${warmRep.toFixed(2)}x ${q(0)}  ${met(warmRep <= 2)}`);
+  console.log(`      kbuildts parsing the tree (KBUILDTS_FRONTEND_CACHE=0) ${parsedRep.toFixed(2)}x ${q(1)}  ${met(parsedRep <= 2)}`);
   console.log(`    a real run, warm, under half C's real run:`);
-  console.log(`      kbuildts warm (a user's second run: probes cached by toolchain identity, snapshot) ${warmReal.toFixed(2)}x  ${met(warmReal < 0.5)}`);
-  console.log(`      kbuildts running every probe (KBUILDTS_PROBE_CACHE=0, parse cache warm)          ${real.toFixed(2)}x  ${met(real < 0.5)}`);
+  console.log(`      kbuildts warm (a user's second run: probes cached by toolchain identity, snapshot) ${warmReal.toFixed(2)}x ${q(2)}  ${met(warmReal < 0.5)}`);
+  console.log(`      kbuildts running every probe (KBUILDTS_PROBE_CACHE=0, parse cache warm)          ${real.toFixed(2)}x ${q(3)}  ${met(real < 0.5)}`);
 }
 const start = median(nodeStart);
 const load = median(engineLoad) - start;
