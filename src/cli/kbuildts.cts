@@ -9,14 +9,15 @@
  * came in Node 22), so every command paid for loading some 60 modules through the ES module
  * loader and for compiling each function it called. From a code cache made at the end of an
  * earlier run of the same command, V8 takes the bytecode of every function that run compiled.
- * Measured on a warm `kbuildts config alldefconfig` of the 6.1 arm64 tree (tmpfs, median of 15):
- * 391 ms as ES modules, 342 ms from the bundle with its code cache.
+ * Measured on a warm `kbuildts config alldefconfig` of the 6.1 arm64 tree (tmpfs, medians of 21
+ * alternating runs): 390 ms as ES modules, 340 ms from the bundle with its code cache (480 and
+ * 400 ms at a slower hour of the same VM).
  *
  * The code cache: one file per bundle (the sha1 on the bundle's first line), Node version,
  * node options and command name (the first argument: each command compiles its own functions).
  * It is written at exit, atomically, when there was none or V8 rejected it (another V8, or a
- * damaged file), by a run that exits 0 and is not a help or version run; the 12 newest are kept. Any failure to read or write it only
- * means compiling from source, as without it.
+ * damaged file), by a run that exits 0 and is not a help or version run; the 12 newest are
+ * kept. Any failure to read or write it only means compiling from source, as without it.
  *
  * This file is CommonJS (.cts) so that the process starts without the ES module loader.
  *
@@ -35,7 +36,7 @@ import { join } from 'node:path';
 import Module = require('node:module');
 import vm = require('node:vm');
 
-/** The bundle next to this file, its first line (`// kbuildts-bundle <sha1>`) and its text. */
+/** The bundle next to this file, and its first line: `// kbuildts-bundle <sha1 of the rest>`. */
 const BUNDLE = join(__dirname, 'bundle.cjs');
 const ID_LINE = /^\/\/ kbuildts-bundle ([0-9a-f]{40})\n/;
 
