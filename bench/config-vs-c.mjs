@@ -14,8 +14,8 @@
  *     another). Printed for kbuildts's warm run (probes cached, keyed by the toolchain's identity,
  *     as the issue allows) and for kbuildts running every probe (concurrently).
  * Last, where kbuildts's parsing run goes: Node's own start (an empty script with the same node
- * options), the CLI's start (`kbuildts config --help`), and the engine's stages (runConfig()'s `stages`: parse,
- * finalisation, mode with its files) measured inside one process that runs the mode several
+ * options), the CLI's start (`kbuildts config --help`), and the engine's stages (runConfig()'s
+ * `stages`: parse, finalisation, mode with its files) measured inside one process that runs the mode several
  * times, parsing each time: the first run is what every CLI run pays (V8 has optimised none of
  * the engine's code yet), the later ones what the same work costs once it has. Set against
  * the 2x budget of C's replayed run, they show how much of a parsing run is the runtime and how
@@ -245,8 +245,10 @@ for (const mode of values.modes.split(',')) {
   }
   // kbuildts's warm run (probe answers and front end from its caches) is set against C's replayed run.
   const cProbes = (probes) => (probes === 'warm' ? 'replayed' : probes);
-  const cOf = (probes) => median(res[scen.findIndex(([t, p]) => t === 'C conf' && p === cProbes(probes))].walls);
-  const cCpuOf = (probes) => median(res[scen.findIndex(([t, p]) => t === 'C conf' && p === cProbes(probes))].cpus);
+  /** The results of one of this mode's scenarios. */
+  const resOf = (tool, probes) => res[scen.findIndex(([t, p]) => t === tool && p === probes)];
+  const cOf = (probes) => median(resOf('C conf', cProbes(probes)).walls);
+  const cCpuOf = (probes) => median(resOf('C conf', cProbes(probes)).cpus);
   console.log(`\n${mode}  (ratios against the C tool with the same probes)`);
   scen.forEach(([tool, probes], j) => {
     const m = median(res[j].walls);
@@ -255,29 +257,28 @@ for (const mode of values.modes.split(',')) {
     console.log(`  ${tool.padEnd(11)} ${probes.padEnd(9)} ${m.toFixed(3).padStart(7)} s wall ${(m / cOf(probes)).toFixed(2).padStart(5)}x C   ${cpu.toFixed(2).padStart(5)} s CPU ${(cpu / cCpuOf(probes)).toFixed(2).padStart(5)}x C   ${(res[j].rss / 1024).toFixed(1).padStart(6)} MiB   ${same}`);
   });
   cReplayedOf.set(mode, cOf('replayed'));
-  const kOf = (probes) => median(res[scen.findIndex(([t, p]) => t === 'kbuildts' && p === probes)].walls);
+  const kOf = (probes) => median(resOf('kbuildts', probes).walls);
   // The same ratios per round (each kbuildts run against C's run of the same round, minutes
   // apart at most): quartiles of these show how much of a ratio is the VM's drift.
   const pairs = (probes, cprobes) => {
-    const k = res[scen.findIndex(([t, p]) => t === 'kbuildts' && p === probes)].walls;
-    const c = res[scen.findIndex(([t, p]) => t === 'C conf' && p === cprobes)].walls;
-    return quartiles(k.map((x, i) => x / c[i]));
+    const c = resOf('C conf', cprobes).walls;
+    return quartiles(resOf('kbuildts', probes).walls.map((x, i) => x / c[i]));
   };
   targets.push([mode, kOf('warm') / cOf('replayed'), kOf('replayed') / cOf('replayed'), kOf('warm') / cOf('real'), kOf('real') / cOf('real'),
     [pairs('warm', 'replayed'), pairs('replayed', 'replayed'), pairs('warm', 'real'), pairs('real', 'real')]]);
 }
-// ---- Where kbuildts's parsing run goes: Node's own start, loading the engine, and the engine's
+// ---- Where kbuildts's parsing run goes: Node's own start, the CLI's start, and the engine's
 // stages in one process, first as every CLI run has them (JIT cold) and then once V8 has
 // optimised the code (the same runs repeated in the process), against the 2x budget. ----
 const emptyScript = join(work, 'empty.mjs');
 writeFileSync(emptyScript, '');
 const nodeStart = [];
-const engineLoad = [];
+const cliStart = [];
 for (let i = 0; i < Math.max(runs, 5); i++) {
   nodeStart.push(runOnce([process.execPath, ...nodeOptions, emptyScript]).wall);
   // The CLI as it starts for a config run (the launcher, the bundle from its code cache, commander
   // and the config command), without the run itself.
-  engineLoad.push(runOnce([process.execPath, ...nodeOptions, cli, 'config', '--help']).wall);
+  cliStart.push(runOnce([process.execPath, ...nodeOptions, cli, 'config', '--help']).wall);
 }
 /** runConfig() `n` times in one process, the front end parsed each time: each run's stages (ms). */
 const stagesInProcess = (mode, n) => {
@@ -318,7 +319,7 @@ for (const [mode, warmRep, parsedRep, warmReal, real, paired] of targets) {
   console.log(`      kbuildts running every probe (KBUILDTS_PROBE_CACHE=0, parse cache warm)          ${real.toFixed(2)}x ${q(3)}  ${met(real < 0.5)}`);
 }
 const start = median(nodeStart);
-const load = median(engineLoad) - start;
+const load = median(cliStart) - start;
 console.log(`\nwhere kbuildts's parsing run goes (median wall times; the engine's stages measured inside one process, ${STAGE_RUNS} runs):`);
 console.log(`  Node's own start (an empty script, same node options)   ${start.toFixed(3)} s`);
 console.log(`  the CLI's start (\`kbuildts config --help\`: launcher, bundle and code cache) +${load.toFixed(3)} s`);

@@ -1,9 +1,6 @@
 // Bundle the compiled CLI (dist/cli/main.js and everything it imports, packages included) into
 // one CommonJS file, dist/cli/bundle.cjs, that the command's launcher (src/cli/kbuildts.cts)
-// compiles with a V8 code cache. Why: Node 20 has no compile cache for ES modules, and a warm
-// `kbuildts config` spent some 50-70 ms of its 0.4 s in the ES module loader, in compiling the
-// sources and in V8's lazy compilation of every function it called (measured: 391 -> 342 ms,
-// median of 15 alldefconfig runs on the 6.1 arm64 tree; bench/config-vs-c.mjs).
+// compiles with a V8 code cache (why, and what it saves: that file's comment).
 //
 // What the bundle keeps from the per-file layout: `import.meta.url` of each source file becomes
 // that file's own URL in dist/ (computed from the bundle's __dirname), so that the files found

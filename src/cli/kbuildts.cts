@@ -6,12 +6,13 @@
  * compiled main.js (`tsc` ran after `npm run build`), or when KBUILDTS_BUNDLE=0.
  *
  * Why: Node 20 keeps no compiled code between runs of ES modules (module.enableCompileCache()
- * came in Node 22), so every command paid for loading some 60 modules through the ES module
- * loader and for compiling each function it called. From a code cache made at the end of an
+ * came in Node 22), so every command paid for loading its modules through the ES module loader
+ * (33 files for a config run: 25 of kbuildts, 8 of commander) and for compiling each function it
+ * called. From a code cache made at the end of an
  * earlier run of the same command, V8 takes the bytecode of every function that run compiled.
- * Measured on a warm `kbuildts config alldefconfig` of the 6.1 arm64 tree (tmpfs, medians of 21
+ * Measured on a warm `kbuildts config alldefconfig` of the 6.1 arm64 tree (tmpfs, medians of 25
  * alternating runs): 390 ms as ES modules, 340 ms from the bundle with its code cache (480 and
- * 400 ms at a slower hour of the same VM).
+ * 400 ms, 21 runs, at a slower hour of the same VM).
  *
  * The code cache: one file per bundle (the sha1 on the bundle's first line), Node version,
  * node options and command name (the first argument: each command compiles its own functions).

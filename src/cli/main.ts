@@ -8,8 +8,6 @@
  */
 import type { Command as CommandClass } from 'commander';
 
-// `kbuildts build` when nothing changed since the last build: answered from the stamp before
-// anything else is loaded (./noop.ts); every other case loads the CLI as usual.
 void main(process.argv.slice(2));
 
 /**
@@ -18,6 +16,8 @@ void main(process.argv.slice(2));
  * top-level await.
  */
 async function main(args: string[]): Promise<void> {
+  // `kbuildts build` when nothing changed since the last build: answered from the stamp before
+  // anything else is loaded (./noop.ts); every other case loads the CLI as usual.
   if (args[0] === 'build' && (await import('./noop.js')).tryNoop(args)) return;
   // Imported, not require()d through createRequire: the bundle then contains commander and the
   // code cache its compiled code (loaded from node_modules, it cost a warm config run ~10 ms).
