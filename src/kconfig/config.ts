@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import type { KconfigTree, KconfigVersion } from './model.js';
 import { CONF_MODES, randconfigSeed, runConfMode, seedLine, type ConfMode } from './modes.js';
 import { useContext } from './evaluate.js';
-import { finalizedTree, type FrontEndTimes } from './frontend-cache.js';
+import { finalizedTree, startSnapshotSave, type FrontEndKey, type FrontEndTimes } from './frontend-cache.js';
 
 /** Options of {@link runConfig}. */
 export interface RunConfigOptions {
@@ -78,6 +78,13 @@ export interface RunConfigOptions {
    * reads nor writes. `KBUILDTS_FRONTEND_CACHE=0` (or the parse or probe cache off) means 'off'.
    */
   frontEndCache?: 'use' | 'refresh' | 'off';
+  /**
+   * How a missed snapshot is written (frontend-cache.ts FinalizedTreeOptions.save): 'inline'
+   * (default) before the mode runs, or 'background': for a kernel-sized tree, by a detached
+   * process started after this run's files are written (the `kbuildts config` command), so that
+   * the run after a Kconfig edit does not wait for it.
+   */
+  frontEndSave?: 'inline' | 'background';
 }
 
 /** What {@link runConfig} returns. */
@@ -101,6 +108,8 @@ export interface RunConfigResult {
    * end's stages and the mode with its output files, in milliseconds of wall time.
    */
   stages: ConfStageTimes[];
+  /** For each snapshot left to a background writer (`frontEndSave: 'background'`), what startSnapshotSave() said. */
+  snapshotSaves: ('started' | 'busy' | 'failed')[];
 }
 
 /** Wall time in milliseconds of one conf run's stages (see {@link RunConfigResult.stages}). */
@@ -169,17 +178,21 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
   let tree: KconfigTree | null = null;
   let frontEnd: 'parsed' | 'snapshot' = 'parsed';
   const stages: ConfStageTimes[] = [];
+  const pendingSaves: FrontEndKey[] = [];
 
   /**
    * One `conf -s --<mode> Kconfig` run (a fresh parse, as a new conf process has, or the
-   * front-end snapshot of the same inputs: frontend-cache.ts).
+   * front-end snapshot of the same inputs: frontend-cache.ts). `another`: a second conf run on
+   * the same inputs follows (tinyconfig), so a missed snapshot is written here, not later.
    */
-  const conf = (mode: ConfMode, file: string | undefined, extraEnv: Record<string, string> = {}): void => {
+  const conf = (mode: ConfMode, file: string | undefined, extraEnv: Record<string, string> = {}, another = false): void => {
     const e = { ...env, ...extraEnv };
     // conf.c picks and prints the randconfig seed while reading its options, before conf_parse().
     const seed = mode === 'randconfig' ? randconfigSeed(e) : undefined;
     if (seed !== undefined) outSink(seedLine(seed));
-    const fe = finalizedTree({ srctree, objtree, file: 'Kconfig', version, env: e, stdout: outSink, stderr: errSink, snapshot: opts.frontEndCache, releaseCaches: true });
+    const fe = finalizedTree({ srctree, objtree, file: 'Kconfig', version, env: e, stdout: outSink, stderr: errSink, snapshot: opts.frontEndCache,
+      save: another ? 'inline' : opts.frontEndSave, releaseCaches: true });
+    if (fe.pendingSave) pendingSaves.push(fe.pendingSave);
     const t = fe.tree;
     const c = fe.ctx;
     frontEnd = fe.from;
@@ -261,24 +274,34 @@ export function runConfig(opts: RunConfigOptions): RunConfigResult {
     }
   };
 
-  const mode = opts.mode;
-  if (mode === 'tinyconfig') {
-    conf('allnoconfig', undefined, { KCONFIG_ALLCONFIG: 'kernel/configs/tiny-base.config' });
-    fragmentTarget('tiny.config');
-  } else if (mode === 'merge') {
-    mergeScript();
-  } else if (/\.config$/.test(mode)) {
-    fragmentTarget(mode);
-  } else if (/_defconfig$/.test(mode)) {
-    conf('defconfig', `arch/${srcArch}/configs/${mode}`);
-  } else if ((CONF_MODES as readonly string[]).includes(mode)) {
-    let file = opts.defconfigFile;
-    if (mode === 'defconfig' && file === undefined) file = `arch/${srcArch}/configs/${kbuildDefconfigName(srctree, opts.arch)}`;
-    if (mode === 'savedefconfig' && file === undefined) file = 'defconfig';
-    conf(mode as ConfMode, file);
-  } else {
-    throw Object.assign(new Error(`unknown configuration mode '${mode}' (modes: ${CONF_MODES.join(', ')}, <name>_defconfig, tinyconfig, <fragment>.config, merge)`), { userError: true });
+  /** The make target's conf runs (and merges). */
+  const runTarget = (mode: string): void => {
+    if (mode === 'tinyconfig') {
+      conf('allnoconfig', undefined, { KCONFIG_ALLCONFIG: 'kernel/configs/tiny-base.config' }, true);
+      fragmentTarget('tiny.config');
+    } else if (mode === 'merge') {
+      mergeScript();
+    } else if (/\.config$/.test(mode)) {
+      fragmentTarget(mode);
+    } else if (/_defconfig$/.test(mode)) {
+      conf('defconfig', `arch/${srcArch}/configs/${mode}`);
+    } else if ((CONF_MODES as readonly string[]).includes(mode)) {
+      let file = opts.defconfigFile;
+      if (mode === 'defconfig' && file === undefined) file = `arch/${srcArch}/configs/${kbuildDefconfigName(srctree, opts.arch)}`;
+      if (mode === 'savedefconfig' && file === undefined) file = 'defconfig';
+      conf(mode as ConfMode, file);
+    } else {
+      throw Object.assign(new Error(`unknown configuration mode '${mode}' (modes: ${CONF_MODES.join(', ')}, <name>_defconfig, tinyconfig, <fragment>.config, merge)`), { userError: true });
+    }
+  };
+
+  const snapshotSaves: RunConfigResult['snapshotSaves'] = [];
+  try {
+    runTarget(opts.mode);
+  } finally {
+    // Once the files are written (also after a failed mode: the snapshot serves the next run).
+    for (const k of pendingSaves) snapshotSaves.push(startSnapshotSave(k));
   }
   const warnings = stderr.split(/\n(?=\S)|\n\n/).map((w) => w.trim()).filter((w) => w.length > 0);
-  return { files, stdout, stderr, warnings, tree: tree!, frontEnd, stages };
+  return { files, stdout, stderr, warnings, tree: tree!, frontEnd, stages, snapshotSaves };
 }

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defaultCrossCompile, makeEnvironment } from '../kconfig/environment.js';
 import { treeVersion } from '../kconfig/config.js';
-import { finalizedTree } from '../kconfig/frontend-cache.js';
+import { finalizedTree, startSnapshotSave } from '../kconfig/frontend-cache.js';
 import { confRead } from '../kconfig/confdata.js';
 import type { EvalContext } from '../kconfig/evaluate.js';
 
@@ -28,6 +28,12 @@ export interface LoadSessionOptions {
   stderr?: (s: string) => void;
   /** The front-end snapshot (src/kconfig/frontend-cache.ts): 'use' (default), 'refresh' or 'off'. */
   frontEndCache?: 'use' | 'refresh' | 'off';
+  /**
+   * How a missed snapshot is written: 'inline' (default), or 'background': for a kernel-sized
+   * tree, by a detached process started as soon as the tree is loaded (frontend-cache.ts
+   * startSnapshotSave), while the user looks at the first screen.
+   */
+  frontEndSave?: 'inline' | 'background';
 }
 
 /** A parsed, finalised tree with the user configuration read: the current evaluation context. */
@@ -63,7 +69,10 @@ export function loadSession(opts: LoadSessionOptions): Session {
   const stdout = opts.stdout ?? ((s: string) => void process.stdout.write(Buffer.from(s, 'latin1')));
   const stderr = opts.stderr ?? ((s: string) => void process.stderr.write(Buffer.from(s, 'latin1')));
   mkdirSync(objtree, { recursive: true });
-  const { ctx: c, from } = finalizedTree({ srctree, objtree, file: 'Kconfig', version, env, stdout, stderr, snapshot: opts.frontEndCache });
+  const { ctx: c, from, pendingSave } = finalizedTree({
+    srctree, objtree, file: 'Kconfig', version, env, stdout, stderr, snapshot: opts.frontEndCache, save: opts.frontEndSave,
+  });
+  if (pendingSave) startSnapshotSave(pendingSave);
   c.cwd = objtree;
   c.message = (s) => stdout(s);
   confRead(null);

@@ -29,6 +29,8 @@ export function registerMenuconfig(program: Command): void {
         crossCompile: opts.crossCompile,
         syncconfig: opts.syncconfig !== false,
         silent: opts.silent,
+        // A missed front-end snapshot of a kernel tree is written by a detached process.
+        frontEndSave: 'background',
       });
     });
 }
