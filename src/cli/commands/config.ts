@@ -58,7 +58,7 @@ export function registerConfig(program: Command): void {
         const { runInteractiveConfig } = await import('../../tui/oldconfig.js');
         process.exitCode = await runInteractiveConfig({
           mode, srctree: opts.srctree, objtree: opts.objtree ?? opts.srctree, arch: opts.arch,
-          crossCompile: opts.crossCompile ?? defaultCrossCompile(opts.arch), silent: opts.silent,
+          crossCompile: opts.crossCompile ?? defaultCrossCompile(opts.arch), silent: opts.silent, frontEndSave: 'background',
         });
         return;
       }
