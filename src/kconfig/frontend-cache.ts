@@ -564,7 +564,9 @@ export function finalizedTree(opts: FinalizedTreeOptions): FinalizedTree {
   ctx.stdout = opts.stdout;
   ctx.stderr = opts.stderr;
   ms.finalize = lap();
-  if (mode === 'use' && opts.save === 'background' && saveInBackground(tree)) return { tree, ctx, from: 'parsed', ms, pendingSave: key };
+  if (mode === 'use' && opts.save === 'background' && saveInBackground(tree)) {
+    return { tree, ctx, from: 'parsed', ms, pendingSave: key };
+  }
   if (mode !== 'off') {
     saveFrontEnd(key, tree, contextData(ctx), messages, parseStart);
     ms.save = lap();
@@ -616,7 +618,12 @@ export function startSnapshotSave(k: FrontEndKey, root = join(cacheDir(), 'front
   }
 }
 
-/** Create `file` with `content` unless it exists and is younger than {@link SAVE_CLAIM_MS}; @returns whether it was created. */
+/**
+ * Create `file` with `content` unless it exists and is younger than {@link SAVE_CLAIM_MS}.
+ * (Two runs that take over the same stale claim at once may both start a writer: both write the
+ * same snapshot, each by an atomic rename.)
+ * @returns whether it was created
+ */
 function takeClaim(file: string, content: string): boolean {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
