@@ -45,16 +45,15 @@ rmSync(edited);
 copyFileSync(join(src.srcDir, 'drivers/misc/Kconfig'), edited);
 const cache = join(work, 'cache');
 const claims = join(cache, 'frontend');
+// Run as the installed command runs: by its #! line (node on PATH, with the line's node options).
 const cli = join(root, 'dist/cli/kbuildts.cjs');
-const shebang = execFileSync('head', ['-1', cli], { encoding: 'utf8' }).trim();
-const nodeOptions = /^#!\/usr\/bin\/env -S node(?: |$)/.test(shebang) ? shebang.split(' ').slice(3) : [];
 
 /** One command run in a fresh object tree; @returns its wall time in seconds. */
 function run(save) {
   const obj = mkdtempSync(join(work, 'obj-'));
   const env = { ...process.env, KBUILDTS_CACHE: cache, ...(save ? { KBUILDTS_FRONTEND_SAVE: save } : {}) };
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [...nodeOptions, cli, 'config', 'alldefconfig', '-s', '--srctree', tree, '--arch', values.arch,
+  const r = spawnSync(cli, ['config', 'alldefconfig', '-s', '--srctree', tree, '--arch', values.arch,
     '--cross-compile', defaultCrossCompile(values.arch), '--objtree', obj], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`kbuildts exited ${r.status}: ${r.stderr.toString().slice(-500)}`);
