@@ -6,10 +6,9 @@
 #   bash scripts/setup.sh --check   only verify; exit 1 and say what is missing
 #   --quiet                         print only what it changes and what is wrong
 #   --sweep                         also the cross compilers of the wider conformance sweep
-#                                   (`npm run conformance`): gcc-arm-linux-gnueabihf,
-#                                   gcc-riscv64-linux-gnu, gcc-powerpc64le-linux-gnu,
-#                                   gcc-mips-linux-gnu, gcc-s390x-linux-gnu (the sweep covers
-#                                   every ARCH whose compiler is installed; CI needs none of them)
+#                                   (`npm run conformance`), Debian's for arm, riscv, powerpc,
+#                                   mips, s390, alpha, arc, m68k, parisc, sh and sparc (the sweep
+#                                   covers every ARCH whose compiler is installed; CI needs none)
 #
 # What it provides (cache = $KBUILDTS_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/kbuildts):
 #   - host Debian packages: flex bison bc make gcc libc6-dev gcc-aarch64-linux-gnu qemu-system-arm
@@ -39,7 +38,7 @@ for arg in "$@"; do
     --check) CHECK=1 ;;
     --quiet) QUIET=1 ;;
     --sweep) SWEEP=1 ;;
-    -h | --help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup: unknown argument '$arg' (use --check, --quiet and/or --sweep)" >&2; exit 2 ;;
   esac
 done
@@ -54,7 +53,8 @@ SERIES=(6.1 6.12)
 HOST_PKGS=(flex bison bc make gcc libc6-dev gcc-aarch64-linux-gnu qemu-system-arm distcc
   linux-source-6.1 linux-source-6.12 linux-config-6.1 linux-config-6.12 linux-kbuild-6.1 libelf-dev libssl-dev cpio xz-utils tmux python3-kconfiglib)
 # The compilers of src/conformance/sweep.ts SWEEP_ARCHES beyond arm64 and x86_64 (environment.ts defaultCrossCompile).
-[[ $SWEEP -eq 0 ]] || HOST_PKGS+=(gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu gcc-powerpc64le-linux-gnu gcc-mips-linux-gnu gcc-s390x-linux-gnu)
+[[ $SWEEP -eq 0 ]] || HOST_PKGS+=(gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu gcc-powerpc64le-linux-gnu gcc-mips-linux-gnu
+  gcc-s390x-linux-gnu gcc-alpha-linux-gnu gcc-arc-linux-gnu gcc-m68k-linux-gnu gcc-hppa-linux-gnu gcc-sh4-linux-gnu gcc-sparc64-linux-gnu)
 T0=$(date +%s.%N)
 PROBLEMS=0
 

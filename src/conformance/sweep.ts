@@ -22,8 +22,12 @@ import { availableSeries, compareTrees, oracleEnvironment, oracleTree, runOracle
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-/** The architectures the sweep knows how to run, with the compiler each needs. */
-export const SWEEP_ARCHES = ['arm64', 'x86_64', 'arm', 'riscv', 'powerpc', 'mips', 's390'] as const;
+/**
+ * The architectures the sweep knows how to run: those with a Debian (bookworm) cross compiler,
+ * each run with the compiler environment.ts defaultCrossCompile() names (`bash scripts/setup.sh
+ * --sweep` installs them all).
+ */
+export const SWEEP_ARCHES = ['arm64', 'x86_64', 'arm', 'riscv', 'powerpc', 'mips', 's390', 'alpha', 'arc', 'm68k', 'parisc', 'sh', 'sparc'] as const;
 
 /** The mode-independent targets every arch is swept with. */
 export const SWEEP_MODES = ['allnoconfig', 'allyesconfig', 'allmodconfig', 'alldefconfig', 'defconfig'] as const;

@@ -77,6 +77,12 @@ export function defaultCrossCompile(arch: string): string {
     case 'powerpc': return 'powerpc64le-linux-gnu-';
     case 'mips': return 'mips-linux-gnu-';
     case 's390': return 's390x-linux-gnu-';
+    case 'alpha': return 'alpha-linux-gnu-';
+    case 'arc': return 'arc-linux-gnu-';
+    case 'm68k': return 'm68k-linux-gnu-';
+    case 'parisc': return 'hppa-linux-gnu-';
+    case 'sh': return 'sh4-linux-gnu-';
+    case 'sparc': return 'sparc64-linux-gnu-';
     default: return '';
   }
 }
