@@ -6,8 +6,10 @@
  * *defconfig), run the C conf and kbuildts in the same environment and compare .config,
  * include/config/auto.conf(.cmd), include/generated/autoconf.h, rustc_cfg and the stamp files.
  *
- * Options: --series 6.1,6.12  --arch arm64,x86_64  --modes allnoconfig,...  --jobs N
- *          --driver lib|cli  --out DIR  --keep  --json FILE
+ * Options: --series 6.1,6.12  --arch arm64,x86_64  --modes allnoconfig,...  --seeds 1,0x2a,...
+ *          --jobs N  --driver lib|cli  --out DIR  --keep  --json FILE
+ * --seeds adds a randconfig case per KCONFIG_SEED to each ARCH (`--modes randconfig --seeds ...`:
+ * only those).
  * Prints one line per case (and the first differing lines), then `N identical, M differ`.
  * Exit status 0 when everything is identical, 1 otherwise. Library: dist/conformance/sweep.js.
  */
@@ -26,13 +28,14 @@ for (let i = 0; i < argv.length; i++) {
   if (a === '--series') opts.series = val().split(',');
   else if (a === '--arch' || a === '--arches') opts.arches = val().split(',');
   else if (a === '--modes' || a === '--mode') opts.modes = val().split(',');
+  else if (a === '--seeds' || a === '--seed') opts.seeds = val().split(',');
   else if (a === '--jobs' || a === '-j') opts.jobs = Number(val());
   else if (a === '--driver') opts.driver = val();
   else if (a === '--out') opts.out = val();
   else if (a === '--keep') opts.keep = true;
   else if (a === '--json') json = val();
   else if (a === '--help' || a === '-h') {
-    console.log('usage: npm run conformance -- [--series 6.1,6.12] [--arch arm64,x86_64] [--modes m1,m2] [--jobs N] [--driver lib|cli] [--out DIR] [--keep] [--json FILE]');
+    console.log('usage: npm run conformance -- [--series 6.1,6.12] [--arch arm64,x86_64] [--modes m1,m2] [--seeds s1,s2] [--jobs N] [--driver lib|cli] [--out DIR] [--keep] [--json FILE]');
     process.exit(0);
   } else {
     console.error(`conformance: unknown option ${a}`);

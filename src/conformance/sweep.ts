@@ -39,6 +39,8 @@ export interface SweepCase {
   arch: string;
   /** The make target. */
   mode: string;
+  /** KCONFIG_SEED given to both tools (randconfig cases, see {@link SweepOptions.seeds}). */
+  seed?: string;
 }
 
 /** The outcome of one {@link SweepCase}. */
@@ -64,6 +66,11 @@ export interface SweepOptions {
   arches?: string[];
   /** Targets (default: {@link SWEEP_MODES} plus every arch/<srcarch>/configs/*defconfig). */
   modes?: string[];
+  /**
+   * KCONFIG_SEED values: after each ARCH's targets, one randconfig case per seed (none by
+   * default). A seed is what KCONFIG_SEED takes (decimal, 0x hex or 0 octal).
+   */
+  seeds?: string[];
   /** Cases run at once (default 1: each case already runs both tools concurrently). */
   jobs?: number;
   /** Work directory; each case uses <out>/<series>/<arch>/<mode>/{oracle,kbuildts} (default /tmp/kbuildts-conformance). */
@@ -93,9 +100,17 @@ export async function installedArches(): Promise<string[]> {
 
 /**
  * The cases of a sweep: per series and ARCH, the {@link SWEEP_MODES} and then every
- * `*defconfig` file of arch/<srcarch>/configs (run with ARCH=x86 for x86, see module comment).
+ * `*defconfig` file of arch/<srcarch>/configs (run with ARCH=x86 for x86, see module comment),
+ * or the `modes` given; then a randconfig case per seed. `randconfig` in `modes` stands for
+ * those seeded cases (so `modes: ['randconfig']` gives only them).
+ * @throws Error when `modes` has randconfig but `seeds` is empty: without KCONFIG_SEED each tool
+ *   would draw a seed of its own
  */
-export function sweepCases(series: string[], arches: string[], modes?: string[]): SweepCase[] {
+export function sweepCases(series: string[], arches: string[], modes?: string[], seeds: string[] = []): SweepCase[] {
+  if (modes?.includes('randconfig')) {
+    if (seeds.length === 0) throw new Error('randconfig is swept once per KCONFIG_SEED: give the seeds (--seeds)');
+    modes = modes.filter((m) => m !== 'randconfig');
+  }
   const cases: SweepCase[] = [];
   for (const s of series) {
     const { srcDir } = oracleTree(s);
@@ -108,6 +123,7 @@ export function sweepCases(series: string[], arches: string[], modes?: string[])
         const files = existsSync(dir) ? readdirSync(dir).filter((f) => /defconfig$/.test(f) && f !== 'defconfig').sort() : [];
         for (const f of files) list.push({ series: s, arch: srcArch === 'x86' ? 'x86' : arch, mode: f });
       }
+      for (const seed of seeds) list.push({ series: s, arch, mode: 'randconfig', seed });
       cases.push(...list);
     }
   }
@@ -135,8 +151,8 @@ async function runKbuildts(c: SweepCase, objtree: string, env: Record<string, st
 /** Run one case: both tools concurrently in the same environment, then compare. */
 export async function runCase(c: SweepCase, opts: SweepOptions = {}): Promise<SweepResult> {
   const out = opts.out ?? '/tmp/kbuildts-conformance';
-  const base = join(out, c.series, c.arch, c.mode);
-  const env = oracleEnvironment({ series: c.series, arch: c.arch });
+  const base = join(out, c.series, c.arch, c.seed === undefined ? c.mode : `${c.mode}-${c.seed}`);
+  const env = oracleEnvironment({ series: c.series, arch: c.arch, extra: c.seed === undefined ? undefined : { KCONFIG_SEED: c.seed } });
   const [o, k] = await Promise.all([
     runOracle({ series: c.series, arch: c.arch, mode: c.mode, objtree: join(base, 'oracle'), env }),
     runKbuildts(c, join(base, 'kbuildts'), env, opts.driver ?? 'lib'),
@@ -166,7 +182,7 @@ export async function runCase(c: SweepCase, opts: SweepOptions = {}): Promise<Sw
 export async function runSweep(opts: SweepOptions = {}): Promise<SweepResult[]> {
   const series = opts.series ?? availableSeries();
   const arches = opts.arches ?? (await installedArches());
-  const cases = sweepCases(series, arches, opts.modes);
+  const cases = sweepCases(series, arches, opts.modes, opts.seeds);
   const results: SweepResult[] = new Array(cases.length);
   let next = 0;
   let done = 0;
@@ -185,7 +201,7 @@ export async function runSweep(opts: SweepOptions = {}): Promise<SweepResult[]> 
 /** A result as the sweep prints it: one status line, then the first differing lines. */
 export function formatResult(r: SweepResult): string {
   const t = `C ${(r.oracleMs / 1000).toFixed(1)}s, kbuildts ${(r.kbuildtsMs / 1000).toFixed(1)}s`;
-  const head = `${r.series} ${r.arch} ${r.mode}: ${r.identical ? 'identical' : 'DIFFER'} (${t})`;
+  const head = `${r.series} ${r.arch} ${r.mode}${r.seed === undefined ? '' : ` KCONFIG_SEED=${r.seed}`}: ${r.identical ? 'identical' : 'DIFFER'} (${t})`;
   if (r.identical) return head;
   const lines = [head];
   if ((r.oracleExit === 0) !== (r.kbuildtsExit === 0)) lines.push(`    exit status: C ${r.oracleExit}, kbuildts ${r.kbuildtsExit}`);
