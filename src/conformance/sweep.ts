@@ -1,9 +1,9 @@
 /**
  * The conformance sweep (`npm run conformance`): for every kernel series on this machine, every
  * architecture with a compiler installed, and every configuration target — allnoconfig,
- * allyesconfig, allmodconfig, alldefconfig, defconfig and each arch/<srcarch>/configs/*defconfig
- * — run the C conf (the oracle, {@link runOracle}) and kbuildts in the same environment and
- * compare their outputs ({@link compareTrees}).
+ * allyesconfig, allmodconfig, alldefconfig, defconfig and each arch/<srcarch>/configs/*defconfig,
+ * and randconfig for each KCONFIG_SEED asked for — run the C conf (the oracle, {@link runOracle})
+ * and kbuildts in the same environment and compare their outputs ({@link compareTrees}).
  *
  * The two tools of one case run concurrently, and `jobs` cases run at once. kbuildts is driven
  * either through its library (runConfig() of src/kconfig/config.ts in a child process,
@@ -64,7 +64,10 @@ export interface SweepOptions {
   series?: string[];
   /** ARCHes (default: those of {@link SWEEP_ARCHES} whose compiler is installed). */
   arches?: string[];
-  /** Targets (default: {@link SWEEP_MODES} plus every arch/<srcarch>/configs/*defconfig). */
+  /**
+   * Targets (default: {@link SWEEP_MODES} plus every arch/<srcarch>/configs/*defconfig).
+   * `randconfig` stands for the cases of {@link seeds}.
+   */
   modes?: string[];
   /**
    * KCONFIG_SEED values: after each ARCH's targets, one randconfig case per seed (none by
@@ -73,7 +76,10 @@ export interface SweepOptions {
   seeds?: string[];
   /** Cases run at once (default 1: each case already runs both tools concurrently). */
   jobs?: number;
-  /** Work directory; each case uses <out>/<series>/<arch>/<mode>/{oracle,kbuildts} (default /tmp/kbuildts-conformance). */
+  /**
+   * Work directory; each case uses <out>/<series>/<arch>/<mode>/{oracle,kbuildts}, a randconfig
+   * case <out>/<series>/<arch>/randconfig-<seed>/ (default /tmp/kbuildts-conformance).
+   */
   out?: string;
   /** Keep the object directories after comparing (default: only those that differ). */
   keep?: boolean;
