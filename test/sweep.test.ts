@@ -9,14 +9,18 @@ import { join } from 'node:path';
 import { SWEEP_ARCHES, SWEEP_MODES, sweepCases } from '../src/conformance/sweep.js';
 import { oracleTree } from '../src/conformance/oracle.js';
 import { defaultCrossCompile, srcArchOf } from '../src/kconfig/environment.js';
+import { debianPackageFor } from '../src/runner/toolchain.js';
 
 const { srcDir } = oracleTree('6.1');
 
 test('every ARCH of the sweep is an arch of the tree, with a Debian cross compiler unless it is the host', () => {
   for (const arch of SWEEP_ARCHES) {
     expect(existsSync(join(srcDir, 'arch', srcArchOf(arch), 'Kconfig'))).toBe(true);
-    if (arch === 'x86_64') expect(defaultCrossCompile(arch)).toBe('');
-    else expect(defaultCrossCompile(arch)).toMatch(/^[a-z0-9_]+-linux-gnu[a-z]*-$/);
+    const prefix = defaultCrossCompile(arch);
+    if (arch === 'x86_64') expect(prefix).toBe('');
+    else expect(prefix).toMatch(/^[a-z0-9_]+-linux-gnu[a-z]*-$/);
+    // A missing compiler's error names the package to install (toolchain.ts findToolchain()).
+    expect(debianPackageFor(prefix)).toBe(prefix === '' ? 'gcc' : `gcc-${prefix.slice(0, -1)}`);
   }
   expect(defaultCrossCompile('sh')).toBe('sh4-linux-gnu-');
   expect(defaultCrossCompile('parisc')).toBe('hppa-linux-gnu-');

@@ -25,7 +25,9 @@ test('the arm64 cross compiler is found, and a missing one names its Debian pack
   expect(tc).toMatchObject({ arch: 'arm64', crossCompile: 'aarch64-linux-gnu-', gcc: '/usr/bin/aarch64-linux-gnu-gcc' });
   expect(tc.version).toMatch(/^aarch64-linux-gnu-gcc .*12\.2\.0/);
   await withPath('/nonexistent', () => {
-    expect(() => findToolchain({ arch: 'arm64' })).toThrow(/aarch64-linux-gnu-gcc not found on PATH .*install the Debian package gcc-aarch64-linux-gnu/);
+    expect(() => findToolchain({ arch: 'arm64' })).toThrow(/aarch64-linux-gnu-gcc not found on PATH .*install the Debian package gcc-aarch64-linux-gnu \(`npm run setup` does\)/);
+    // The compilers of the wider conformance sweep: setup.sh --sweep installs them.
+    expect(() => findToolchain({ arch: 'sh' })).toThrow(/sh4-linux-gnu-gcc not found on PATH .*install the Debian package gcc-sh4-linux-gnu \(`bash scripts\/setup.sh --sweep` does\)/);
   });
   expect(() => findToolchain({ arch: 'arm64', crossCompile: 'kbt-none-' })).toThrow(ToolchainError);
 });

@@ -29,9 +29,22 @@ const CROSS_PACKAGES: Record<string, string> = {
   'powerpc64le-linux-gnu-': 'gcc-powerpc64le-linux-gnu',
   'mips-linux-gnu-': 'gcc-mips-linux-gnu',
   's390x-linux-gnu-': 'gcc-s390x-linux-gnu',
+  'alpha-linux-gnu-': 'gcc-alpha-linux-gnu',
+  'arc-linux-gnu-': 'gcc-arc-linux-gnu',
+  'm68k-linux-gnu-': 'gcc-m68k-linux-gnu',
+  'hppa-linux-gnu-': 'gcc-hppa-linux-gnu',
+  'sh4-linux-gnu-': 'gcc-sh4-linux-gnu',
+  'sparc64-linux-gnu-': 'gcc-sparc64-linux-gnu',
   'x86-64-linux-gnu-': 'gcc-x86-64-linux-gnu',
   '': 'gcc',
 };
+
+/** How the project's own set-up installs a package of {@link CROSS_PACKAGES}, when it does. */
+const SETUP_HINT: Record<string, string> = Object.fromEntries(
+  Object.values(CROSS_PACKAGES)
+    .filter((p) => p !== 'gcc' && p !== 'gcc-x86-64-linux-gnu')
+    .map((p) => [p, p === 'gcc-aarch64-linux-gnu' ? ' (`npm run setup` does)' : ' (`bash scripts/setup.sh --sweep` does)']),
+);
 
 /** A usable compiler for one ARCH. */
 export interface Toolchain {
@@ -90,7 +103,7 @@ export function findToolchain(opts: { arch: string; crossCompile?: string }): To
   if (!gcc) {
     const pkg = debianPackageFor(crossCompile);
     const how = pkg
-      ? `install the Debian package ${pkg}${pkg === 'gcc-aarch64-linux-gnu' ? ' (`npm run setup` does)' : ''}`
+      ? `install the Debian package ${pkg}${SETUP_HINT[pkg] ?? ''}`
       : 'install a cross compiler with that prefix or pass another CROSS_COMPILE';
     throw new ToolchainError(`${gccName} not found on PATH (ARCH=${opts.arch}, CROSS_COMPILE=${crossCompile}): ${how}`);
   }
