@@ -9,7 +9,9 @@
  * Options: --series 6.1,6.12  --arch arm64,x86_64  --modes allnoconfig,...  --seeds 1,0x2a,...
  *          --jobs N  --driver lib|cli  --out DIR  --keep  --json FILE
  * --seeds adds a randconfig case per KCONFIG_SEED to each ARCH (`--modes randconfig --seeds ...`:
- * only those).
+ * only those). --debian-configs DIR,... adds olddefconfig of each Debian kernel configuration
+ * (`config.<debian arch>_<featureset>_<flavour>.xz`, as in /usr/src/linux-config-6.1) for the
+ * ARCHes swept; `--modes none` leaves out the other targets.
  * Prints one line per case (and the first differing lines), then `N identical, M differ`.
  * Exit status 0 when everything is identical, 1 otherwise. Library: dist/conformance/sweep.js.
  */
@@ -27,15 +29,16 @@ for (let i = 0; i < argv.length; i++) {
   };
   if (a === '--series') opts.series = val().split(',');
   else if (a === '--arch' || a === '--arches') opts.arches = val().split(',');
-  else if (a === '--modes' || a === '--mode') opts.modes = val().split(',');
+  else if (a === '--modes' || a === '--mode') opts.modes = val().split(',').filter((m) => m !== 'none');
   else if (a === '--seeds' || a === '--seed') opts.seeds = val().split(',');
+  else if (a === '--debian-configs') opts.debianConfigs = val().split(',');
   else if (a === '--jobs' || a === '-j') opts.jobs = Number(val());
   else if (a === '--driver') opts.driver = val();
   else if (a === '--out') opts.out = val();
   else if (a === '--keep') opts.keep = true;
   else if (a === '--json') json = val();
   else if (a === '--help' || a === '-h') {
-    console.log('usage: npm run conformance -- [--series 6.1,6.12] [--arch arm64,x86_64] [--modes m1,m2] [--seeds s1,s2] [--jobs N] [--driver lib|cli] [--out DIR] [--keep] [--json FILE]');
+    console.log('usage: npm run conformance -- [--series 6.1,6.12] [--arch arm64,x86_64] [--modes m1,m2|none] [--seeds s1,s2] [--debian-configs DIR,...] [--jobs N] [--driver lib|cli] [--out DIR] [--keep] [--json FILE]');
     process.exit(0);
   } else {
     console.error(`conformance: unknown option ${a}`);
