@@ -52,7 +52,7 @@ CROSS=aarch64-linux-gnu-
 SERIES=(6.1 6.12)
 HOST_PKGS=(flex bison bc make gcc libc6-dev gcc-aarch64-linux-gnu qemu-system-arm distcc
   linux-source-6.1 linux-source-6.12 linux-config-6.1 linux-config-6.12 linux-kbuild-6.1 libelf-dev libssl-dev cpio xz-utils tmux python3-kconfiglib)
-# The compilers of src/conformance/sweep.ts SWEEP_ARCHES beyond arm64 and x86_64 (environment.ts defaultCrossCompile).
+# The compilers of src/conformance/sweep.ts SWEEP_ARCHES beyond arm64 and x86_64 (environment.ts DEBIAN_CROSS_COMPILE).
 [[ $SWEEP -eq 0 ]] || HOST_PKGS+=(gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu gcc-powerpc64le-linux-gnu gcc-mips-linux-gnu
   gcc-s390x-linux-gnu gcc-alpha-linux-gnu gcc-arc-linux-gnu gcc-m68k-linux-gnu gcc-hppa-linux-gnu gcc-sh4-linux-gnu gcc-sparc64-linux-gnu)
 T0=$(date +%s.%N)

@@ -68,23 +68,29 @@ export function srcArchOf(arch: string): string {
   return arch;
 }
 
-/** Default CROSS_COMPILE for an ARCH on this (x86_64 Debian) host: Debian's cross-gcc triplets. */
+/**
+ * Debian's cross-gcc triplet (the CROSS_COMPILE prefix) of each ARCH that has one on this
+ * (x86_64 Debian) host: the compiler of package `gcc-<triplet>` (runner/toolchain.ts
+ * debianPackageFor()).
+ */
+export const DEBIAN_CROSS_COMPILE: ReadonlyMap<string, string> = new Map([
+  ['arm64', 'aarch64-linux-gnu-'],
+  ['arm', 'arm-linux-gnueabihf-'],
+  ['riscv', 'riscv64-linux-gnu-'],
+  ['powerpc', 'powerpc64le-linux-gnu-'],
+  ['mips', 'mips-linux-gnu-'],
+  ['s390', 's390x-linux-gnu-'],
+  ['alpha', 'alpha-linux-gnu-'],
+  ['arc', 'arc-linux-gnu-'],
+  ['m68k', 'm68k-linux-gnu-'],
+  ['parisc', 'hppa-linux-gnu-'],
+  ['sh', 'sh4-linux-gnu-'],
+  ['sparc', 'sparc64-linux-gnu-'],
+]);
+
+/** Default CROSS_COMPILE for an ARCH: {@link DEBIAN_CROSS_COMPILE}, else "" (the host's gcc). */
 export function defaultCrossCompile(arch: string): string {
-  switch (arch) {
-    case 'arm64': return 'aarch64-linux-gnu-';
-    case 'arm': return 'arm-linux-gnueabihf-';
-    case 'riscv': return 'riscv64-linux-gnu-';
-    case 'powerpc': return 'powerpc64le-linux-gnu-';
-    case 'mips': return 'mips-linux-gnu-';
-    case 's390': return 's390x-linux-gnu-';
-    case 'alpha': return 'alpha-linux-gnu-';
-    case 'arc': return 'arc-linux-gnu-';
-    case 'm68k': return 'm68k-linux-gnu-';
-    case 'parisc': return 'hppa-linux-gnu-';
-    case 'sh': return 'sh4-linux-gnu-';
-    case 'sparc': return 'sparc64-linux-gnu-';
-    default: return '';
-  }
+  return DEBIAN_CROSS_COMPILE.get(arch) ?? '';
 }
 
 /** KERNELVERSION from the top Makefile's VERSION/PATCHLEVEL/SUBLEVEL/EXTRAVERSION lines. */

@@ -9,7 +9,7 @@ import { accessSync, constants, existsSync, readFileSync, readdirSync } from 'no
 import { availableParallelism } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { defaultCrossCompile } from '../kconfig/environment.js';
+import { DEBIAN_CROSS_COMPILE, defaultCrossCompile } from '../kconfig/environment.js';
 import { SetupMissingError, loadManifest } from './cache.js';
 
 /** A user-facing error: the CLI prints its message and exits 1 (see src/cli/errors.ts). */
@@ -21,30 +21,8 @@ export class ToolchainError extends Error {
   }
 }
 
-/** Debian packages that provide the cross gcc for each CROSS_COMPILE prefix kbuildts defaults to. */
-const CROSS_PACKAGES: Record<string, string> = {
-  'aarch64-linux-gnu-': 'gcc-aarch64-linux-gnu',
-  'arm-linux-gnueabihf-': 'gcc-arm-linux-gnueabihf',
-  'riscv64-linux-gnu-': 'gcc-riscv64-linux-gnu',
-  'powerpc64le-linux-gnu-': 'gcc-powerpc64le-linux-gnu',
-  'mips-linux-gnu-': 'gcc-mips-linux-gnu',
-  's390x-linux-gnu-': 'gcc-s390x-linux-gnu',
-  'alpha-linux-gnu-': 'gcc-alpha-linux-gnu',
-  'arc-linux-gnu-': 'gcc-arc-linux-gnu',
-  'm68k-linux-gnu-': 'gcc-m68k-linux-gnu',
-  'hppa-linux-gnu-': 'gcc-hppa-linux-gnu',
-  'sh4-linux-gnu-': 'gcc-sh4-linux-gnu',
-  'sparc64-linux-gnu-': 'gcc-sparc64-linux-gnu',
-  'x86-64-linux-gnu-': 'gcc-x86-64-linux-gnu',
-  '': 'gcc',
-};
-
-/** How the project's own set-up installs a package of {@link CROSS_PACKAGES}, when it does. */
-const SETUP_HINT: Record<string, string> = Object.fromEntries(
-  Object.values(CROSS_PACKAGES)
-    .filter((p) => p !== 'gcc' && p !== 'gcc-x86-64-linux-gnu')
-    .map((p) => [p, p === 'gcc-aarch64-linux-gnu' ? ' (`npm run setup` does)' : ' (`bash scripts/setup.sh --sweep` does)']),
-);
+/** The CROSS_COMPILE prefixes kbuildts defaults to (environment.ts), each the triplet of Debian's `gcc-<triplet>`. */
+const DEFAULT_PREFIXES = new Set(DEBIAN_CROSS_COMPILE.values());
 
 /** A usable compiler for one ARCH. */
 export interface Toolchain {
@@ -59,11 +37,19 @@ export interface Toolchain {
 }
 
 /**
- * The Debian package that provides `${crossCompile}gcc`, e.g. "gcc-aarch64-linux-gnu", or
+ * The Debian package that provides `${crossCompile}gcc`, e.g. "gcc-aarch64-linux-gnu": "gcc" for
+ * the host's (""), `gcc-<triplet>` for a prefix kbuildts defaults to or x86-64-linux-gnu-;
  * undefined for a prefix kbuildts does not know.
  */
 export function debianPackageFor(crossCompile: string): string | undefined {
-  return CROSS_PACKAGES[crossCompile];
+  if (crossCompile === '') return 'gcc';
+  return DEFAULT_PREFIXES.has(crossCompile) || crossCompile === 'x86-64-linux-gnu-' ? `gcc-${crossCompile.slice(0, -1)}` : undefined;
+}
+
+/** How the project's own set-up installs the compiler of `crossCompile`, when it does ("" when not). */
+function setupHint(crossCompile: string): string {
+  if (crossCompile === 'aarch64-linux-gnu-') return ' (`npm run setup` does)';
+  return DEFAULT_PREFIXES.has(crossCompile) ? ' (`bash scripts/setup.sh --sweep` does)' : '';
 }
 
 /** The absolute path of an executable found on $PATH (or the path itself when it has a `/`). */
@@ -103,7 +89,7 @@ export function findToolchain(opts: { arch: string; crossCompile?: string }): To
   if (!gcc) {
     const pkg = debianPackageFor(crossCompile);
     const how = pkg
-      ? `install the Debian package ${pkg}${SETUP_HINT[pkg] ?? ''}`
+      ? `install the Debian package ${pkg}${setupHint(crossCompile)}`
       : 'install a cross compiler with that prefix or pass another CROSS_COMPILE';
     throw new ToolchainError(`${gccName} not found on PATH (ARCH=${opts.arch}, CROSS_COMPILE=${crossCompile}): ${how}`);
   }
